@@ -1,1 +1,36 @@
-export {}
+export * from './contracts/config.js'
+export * from './contracts/destination.js'
+export * from './contracts/errors.js'
+export * from './contracts/mapping.js'
+export * from './contracts/posthog-event.js'
+export * from './contracts/source.js'
+export { createFileDestination, FileDestinationConfig } from './destinations/file.js'
+export {
+  type BackoffPolicy,
+  backoffDelay,
+  type Clock,
+  DEFAULT_BACKOFF,
+  systemClock,
+} from './runtime/backoff.js'
+export { classifySourceError, createSourceHttp, parseRetryAfter } from './runtime/http.js'
+export { RateLimiter, WindowBudget } from './runtime/rate-limiter.js'
+export type { JobReport } from './runtime/report.js'
+export {
+  jobIdFor,
+  type ProgressEvent,
+  type RunImportOptions,
+  type RunResult,
+  runImport,
+} from './runtime/run-import.js'
+export { JobPaths, type JobState, loadOrder, type PartitionState, readState } from './runtime/state.js'
+export { createLogger, type Logger, type LogLevel, type LogSink, silentLogger } from './util/logger.js'
+export { createRedactor } from './util/redact.js'
+export {
+  EPOCH_MS_THRESHOLD,
+  epochToMillis,
+  isIsoUtcTimestamp,
+  sqlDateTimeToIso,
+  toIsoTimestamp,
+  utcDay,
+} from './util/time.js'
+export { canonicalJson, contentHash, deterministicUuid, isUuid, uuidV5 } from './util/uuid.js'

@@ -1,0 +1,42 @@
+import type { z } from 'zod'
+import type { Logger } from '../util/logger.js'
+
+/**
+ * An ordered batch of events, already serialized as the exact JSON that goes on the wire:
+ * the destination joins lines, it never re-parses or re-serializes them.
+ */
+export interface EventBatch {
+  lines: readonly string[]
+  /** Sum of the lines' UTF-8 byte lengths. */
+  bytes: number
+}
+
+/**
+ * A destination acknowledges a batch by resolving, or throws a classified error from
+ * `contracts/errors.ts`: RetriableError (with retryAfterMs), BatchTooLargeError,
+ * RejectedEventsError, FatalError. Retries, splitting and bisection are the runtime's job.
+ */
+export interface Destination {
+  readonly name: string
+  /** Where events go, for the plan summary (never includes a key). */
+  describe(): string
+  send(batch: EventBatch, options: { signal: AbortSignal }): Promise<void>
+  close?(): Promise<void>
+}
+
+export interface DestinationContext {
+  logger: Logger
+}
+
+export interface DestinationDefinition<Schema extends z.ZodType = z.ZodType> {
+  name: string
+  description: string
+  config: Schema
+  create(config: z.output<Schema>, ctx: DestinationContext): Destination
+}
+
+export function defineDestination<Schema extends z.ZodType>(
+  definition: DestinationDefinition<Schema>,
+): DestinationDefinition<Schema> {
+  return definition
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod'
+import { isIsoUtcTimestamp } from '../util/time.js'
+import { isUuid } from '../util/uuid.js'
+
+/** Capture cuts distinct ids at 200 characters; we refuse instead of letting two users collide. */
+export const MAX_DISTINCT_ID_LENGTH = 200
+/** Kafka's message.max.bytes default in capture: larger events are dropped by PostHog. */
+export const MAX_EVENT_BYTES = 1_000_000
+
+/**
+ * Ids PostHog refuses to merge persons on (person-merge-service). Events carrying them are ingested,
+ * but identity silently breaks, so we dead-letter them with a reason instead.
+ */
+const ILLEGAL_IDS_CASE_INSENSITIVE = new Set([
+  'anonymous',
+  'guest',
+  'distinctid',
+  'distinct_id',
+  'id',
+  'not_authenticated',
+  'email',
+  'undefined',
+  'true',
+  'false',
+])
+const ILLEGAL_IDS_CASE_SENSITIVE = new Set(['[object Object]', 'NaN', 'None', 'none', 'null', '0'])
+
+export function isIllegalDistinctId(id: string): boolean {
+  const trimmed = id.trim()
+  if (trimmed === '') return true
+  const unquoted = trimmed.replace(/^(['"])(.*)\1$/, '$2')
+  return ILLEGAL_IDS_CASE_INSENSITIVE.has(unquoted.toLowerCase()) || ILLEGAL_IDS_CASE_SENSITIVE.has(unquoted)
+}
+
+/** The wire form of one event in a `/batch/` request, as ph-import sends it. */
+export const PostHogEvent = z.object({
+  event: z.string().min(1),
+  distinct_id: z.string().min(1).max(MAX_DISTINCT_ID_LENGTH),
+  uuid: z.string().refine(isUuid, 'not a UUID'),
+  timestamp: z.string().refine(isIsoUtcTimestamp, 'not an ISO 8601 UTC timestamp'),
+  properties: z.record(z.string(), z.unknown()),
+})
+export type PostHogEvent = z.infer<typeof PostHogEvent>
+
+export type EventRejectCode =
+  | 'missing_event_name'
+  | 'missing_distinct_id'
+  | 'distinct_id_too_long'
+  | 'illegal_distinct_id'
+  | 'invalid_uuid'
+  | 'invalid_timestamp'
+  | 'invalid_properties'
+  | 'event_too_large'
+
+export type EventValidation =
+  | { ok: true; serialized: string }
+  | { ok: false; code: EventRejectCode; message: string }
+
+function fail(code: EventRejectCode, message: string): EventValidation {
+  return { ok: false, code, message }
+}
+
+/**
+ * Mirrors capture's per-event rules so one bad event is rejected alone, locally, instead of
+ * making PostHog answer 400 for the whole batch around it. Returns the serialized line on success
+ * so the caller never serializes twice.
+ */
+export function validateEvent(candidate: unknown): EventValidation {
+  if (candidate === null || typeof candidate !== 'object') return fail('invalid_properties', 'not an object')
+  const e = candidate as Record<string, unknown>
+  if (typeof e.event !== 'string' || e.event.trim() === '') {
+    return fail('missing_event_name', 'event name is missing or empty')
+  }
+  if (typeof e.distinct_id !== 'string' || e.distinct_id === '') {
+    return fail('missing_distinct_id', 'distinct_id is missing or empty')
+  }
+  if (e.distinct_id.length > MAX_DISTINCT_ID_LENGTH) {
+    return fail(
+      'distinct_id_too_long',
+      `distinct_id has ${e.distinct_id.length} characters; PostHog cuts at ${MAX_DISTINCT_ID_LENGTH}, which would merge different users`,
+    )
+  }
+  if (isIllegalDistinctId(e.distinct_id)) {
+    return fail(
+      'illegal_distinct_id',
+      `distinct_id ${JSON.stringify(e.distinct_id.slice(0, 40))} is one PostHog refuses to merge persons on`,
+    )
+  }
+  if (!isUuid(e.uuid)) return fail('invalid_uuid', `uuid ${JSON.stringify(e.uuid)} is not a UUID`)
+  if (!isIsoUtcTimestamp(e.timestamp)) {
+    return fail('invalid_timestamp', `timestamp ${JSON.stringify(e.timestamp)} is not ISO 8601 UTC`)
+  }
+  if (e.properties === null || typeof e.properties !== 'object' || Array.isArray(e.properties)) {
+    return fail('invalid_properties', 'properties must be an object')
+  }
+  const serialized = JSON.stringify(e)
+  // Byte length, not string length: PostHog's limit is on the encoded message.
+  const bytes = Buffer.byteLength(serialized, 'utf8')
+  if (bytes > MAX_EVENT_BYTES) {
+    return fail('event_too_large', `event is ${bytes} bytes serialized; PostHog drops events over 1 MB`)
+  }
+  return { ok: true, serialized }
+}

@@ -1,0 +1,115 @@
+import type { Destination } from '../contracts/destination.js'
+import {
+  errorKind,
+  FatalError,
+  type PhImportError,
+  type RejectedEventsError,
+  type RetriableError,
+} from '../contracts/errors.js'
+import { type BackoffPolicy, backoffDelay, type Clock } from './backoff.js'
+import type { RateLimiter } from './rate-limiter.js'
+
+export interface DeadLetter {
+  /** Index into the delivered lines. */
+  index: number
+  code: string
+  message: string
+}
+
+export interface DeliverOptions {
+  destination: Destination
+  limiter: RateLimiter
+  backoff: BackoffPolicy
+  clock: Clock
+  signal: AbortSignal
+  onRetry?(error: PhImportError, attempt: number, delayMs: number): void
+  /** Called for each request actually sent (after rate limiting), for stats. */
+  onRequest?(events: number): void
+}
+
+function byteLength(lines: readonly string[]): number {
+  let n = 0
+  for (const l of lines) n += Buffer.byteLength(l, 'utf8')
+  return n
+}
+
+/**
+ * Delivers an ordered batch or dead-letters what cannot be delivered; never drops an event silently.
+ * 429/5xx/resets: retry the same lines (same uuids, so a resend after a partial write is harmless);
+ * 413: halve; 400: bisect down to the poison events and dead-letter them with the server's message.
+ */
+export async function deliver(
+  lines: readonly string[],
+  opts: DeliverOptions,
+  offset = 0,
+): Promise<DeadLetter[]> {
+  if (lines.length === 0) return []
+  let attempt = 0
+  for (;;) {
+    attempt++
+    await opts.limiter.acquire(lines.length, opts.signal)
+    opts.onRequest?.(lines.length)
+    try {
+      await opts.destination.send({ lines, bytes: byteLength(lines) }, { signal: opts.signal })
+      return []
+    } catch (error) {
+      if (opts.signal.aborted) throw opts.signal.reason
+      const kind = errorKind(error)
+      if (kind === 'too_large') {
+        if (lines.length === 1) {
+          return [{ index: offset, code: 'too_large', message: (error as Error).message }]
+        }
+        return splitAndDeliver(lines, opts, offset)
+      }
+      if (kind === 'rejected_events') {
+        const rejected = error as RejectedEventsError
+        if (lines.length === 1)
+          return [{ index: offset, code: 'destination_rejected', message: rejected.serverMessage }]
+        if (rejected.indexes && rejected.indexes.length > 0) {
+          const bad = new Set(rejected.indexes)
+          const dead: DeadLetter[] = [...bad].map((i) => ({
+            index: offset + i,
+            code: 'destination_rejected',
+            message: rejected.serverMessage,
+          }))
+          // Deliver the others in order; they may hold more bad events the server did not name.
+          const rest: string[] = []
+          const restIndex: number[] = []
+          lines.forEach((l, i) => {
+            if (!bad.has(i)) {
+              rest.push(l)
+              restIndex.push(i)
+            }
+          })
+          const more = await deliver(rest, opts, 0)
+          return [...dead, ...more.map((d) => ({ ...d, index: offset + restIndex[d.index]! }))].sort(
+            (a, b) => a.index - b.index,
+          )
+        }
+        return splitAndDeliver(lines, opts, offset)
+      }
+      if (kind === 'retriable') {
+        const retriable = error as RetriableError
+        if (retriable.rateLimited) opts.limiter.onRateLimited(retriable.retryAfterMs)
+        if (attempt >= opts.backoff.maxAttempts) {
+          throw new FatalError(
+            `${opts.destination.describe()} kept failing after ${attempt} attempts: ${retriable.message}`,
+            { cause: error, hint: 're-run the same command to resume from the last delivered batch' },
+          )
+        }
+        const delay = backoffDelay(attempt, opts.backoff, retriable.retryAfterMs)
+        opts.onRetry?.(retriable, attempt, delay)
+        await opts.clock.sleep(delay, opts.signal)
+        continue
+      }
+      throw error
+    }
+  }
+}
+
+async function splitAndDeliver(lines: readonly string[], opts: DeliverOptions, offset: number) {
+  const mid = Math.ceil(lines.length / 2)
+  const left = await deliver(lines.slice(0, mid), opts, offset)
+  const right = await deliver(lines.slice(mid), opts, offset + mid)
+  return [...left, ...right]
+}

@@ -1,0 +1,105 @@
+import { mkdir, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { errorKind, type PhImportError, type SplitPartition } from '../contracts/errors.js'
+import type { AnySource, JsonValue, SourceContext } from '../contracts/source.js'
+import { sha256File } from './atomic-fs.js'
+import { type BackoffPolicy, backoffDelay, type Clock } from './backoff.js'
+import { classifySourceError } from './http.js'
+import { StagedGzipWriter } from './staged-file.js'
+import { type JobPaths, type PartitionState, toPartition } from './state.js'
+
+export interface ExportStageOptions {
+  source: AnySource
+  paths: JobPaths
+  context: SourceContext<unknown>
+  backoff: BackoffPolicy
+  clock: Clock
+  /** Persist the job state (called at each checkpoint). */
+  save(): Promise<void>
+  onRecords?(n: number): void
+  onRetry?(error: PhImportError, attempt: number, delayMs: number): void
+  /** Minimum time between mid-partition checkpoints. */
+  checkpointEveryMs?: number
+}
+
+export type ExportOutcome =
+  | { status: 'done' }
+  | { status: 'failed'; error: PhImportError }
+  | { status: 'split'; error: SplitPartition }
+
+/**
+ * Exports one partition into its staged gzip file. Without cursors a partition commits only when
+ * its export finished (a half-export is redone from scratch); with cursors, each checkpoint commits
+ * the pages before it, and a resume truncates to that point and continues from the cursor.
+ */
+export async function exportPartition(p: PartitionState, opts: ExportStageOptions): Promise<ExportOutcome> {
+  const { source, paths, context } = opts
+  const file = paths.raw(p)
+  await mkdir(path.dirname(file), { recursive: true })
+  const where = `[${source.name}] partition ${p.key}`
+  for (;;) {
+    p.export.attempts++
+    const resume =
+      p.export.status === 'partial' && p.export.cursor !== undefined
+        ? { bytes: p.export.bytes, records: p.export.records }
+        : undefined
+    const cursor: JsonValue | undefined = resume ? p.export.cursor : undefined
+    const writer = await StagedGzipWriter.open(file, resume)
+    const scratchDir = paths.scratch(p)
+    await mkdir(scratchDir, { recursive: true })
+    let lastCheckpoint = opts.clock.now()
+    try {
+      const pages = source.export({ ...context, partition: toPartition(p), cursor, scratchDir })
+      for await (const page of pages) {
+        if (context.signal.aborted) throw context.signal.reason
+        for (const record of page.records) writer.write(record)
+        opts.onRecords?.(page.records.length)
+        await writer.maybeFlush()
+        if (
+          page.cursor !== undefined &&
+          opts.clock.now() - lastCheckpoint >= (opts.checkpointEveryMs ?? 1000)
+        ) {
+          const at = await writer.commit()
+          p.export = {
+            ...p.export,
+            status: 'partial',
+            bytes: at.bytes,
+            records: at.records,
+            cursor: page.cursor,
+          }
+          await opts.save()
+          lastCheckpoint = opts.clock.now()
+        }
+      }
+      const at = await writer.commit()
+      await writer.close()
+      p.export = {
+        status: 'done',
+        attempts: p.export.attempts,
+        bytes: at.bytes,
+        records: at.records,
+        sha256: await sha256File(file),
+      }
+      await opts.save()
+      await rm(scratchDir, { recursive: true, force: true })
+      return { status: 'done' }
+    } catch (thrown) {
+      await writer.close().catch(() => {})
+      await rm(scratchDir, { recursive: true, force: true })
+      if (context.signal.aborted) throw context.signal.reason
+      const error = classifySourceError(thrown, where)
+      const kind = errorKind(error)
+      if (kind === 'split_partition') return { status: 'split', error: error as SplitPartition }
+      if (kind === 'fatal' || kind === 'config') throw error
+      if (p.export.attempts >= opts.backoff.maxAttempts) {
+        p.export = { ...p.export, status: 'failed', error: error.message }
+        await opts.save()
+        return { status: 'failed', error }
+      }
+      const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs
+      const delay = backoffDelay(p.export.attempts, opts.backoff, retryAfter)
+      opts.onRetry?.(error, p.export.attempts, delay)
+      await opts.clock.sleep(delay, context.signal)
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import got, { type Got, HTTPError, RequestError } from 'got'
+import { FatalError, PhImportError, RetriableError } from '../contracts/errors.js'
+import type { SourceLimits } from '../contracts/source.js'
+import { WindowBudget } from './rate-limiter.js'
+
+/** Retry-After is seconds or an HTTP date (RFC 9110); undefined when absent or unreadable. */
+export function parseRetryAfter(
+  value: string | string[] | undefined | null,
+  now = Date.now(),
+): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value
+  if (!v) return undefined
+  const seconds = Number(v)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const date = Date.parse(v)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+const RETRIABLE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'Z_BUF_ERROR',
+  'Z_DATA_ERROR',
+  'ERR_GOT_REQUEST_ERROR',
+  'UND_ERR_SOCKET',
+])
+
+/**
+ * Turns whatever an export threw into what the runtime should do with it. Connectors let HTTP errors
+ * propagate; only API quirks (Amplitude's 404 = empty window) are theirs to handle.
+ */
+export function classifySourceError(error: unknown, where: string): PhImportError {
+  if (error instanceof PhImportError || (error instanceof Error && 'kind' in error))
+    return error as PhImportError
+  if (error instanceof HTTPError) {
+    const status = error.response.statusCode
+    const body = String(error.response.body ?? '').slice(0, 300)
+    if (status === 401 || status === 403) {
+      return new FatalError(`${where}: HTTP ${status}, the credentials were refused`, {
+        cause: error,
+        hint: 'check the API key/secret, project id and region',
+      })
+    }
+    if (status === 402) {
+      return new FatalError(`${where}: HTTP 402, the account's plan does not allow API access`, {
+        cause: error,
+      })
+    }
+    if (status === 429) {
+      const retryAfterMs = parseRetryAfter(error.response.headers['retry-after'])
+      return new RetriableError(`${where}: HTTP 429, rate limited`, {
+        cause: error,
+        rateLimited: true,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      })
+    }
+    if (status === 408 || status >= 500) {
+      return new RetriableError(`${where}: HTTP ${status} ${body}`.trim(), { cause: error })
+    }
+    return new FatalError(`${where}: HTTP ${status} ${body}`.trim(), { cause: error })
+  }
+  const code = (error as { code?: string } | undefined)?.code
+  if (error instanceof RequestError || (code && RETRIABLE_CODES.has(code))) {
+    return new RetriableError(`${where}: ${(error as Error).message}`, { cause: error })
+  }
+  // Unknown failures (a truncated archive, a parser error on a cut stream) are retried a bounded
+  // number of times; a bug will then fail the partition with its message rather than spin.
+  return new RetriableError(`${where}: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+}
+
+export interface SourceHttpOptions {
+  limits?: SourceLimits | undefined
+  /** Request times already spent in the current hour (persisted across runs). */
+  spent?: number[]
+  onRequest?(): void
+  userAgent?: string
+}
+
+/**
+ * The `ctx.http` given to connectors: got with its own retries off (the runtime retries whole pages
+ * with backoff), timeouts on, and the source's request budget applied before every request.
+ */
+export function createSourceHttp(options: SourceHttpOptions): { http: Got; spent: () => number[] } {
+  const hourly = options.limits?.requestsPerHour
+    ? new WindowBudget(options.limits.requestsPerHour, 3_600_000, options.spent ?? [])
+    : undefined
+  const perSecond = options.limits?.requestsPerSecond
+    ? new WindowBudget(options.limits.requestsPerSecond, 1000)
+    : undefined
+  const http = got.extend({
+    retry: { limit: 0 },
+    timeout: { connect: 30_000, response: 300_000 },
+    headers: { 'user-agent': options.userAgent ?? 'ph-import' },
+    hooks: {
+      beforeRequest: [
+        async (req) => {
+          // `context.budget: false` lets a connector make a call its API does not count (Engage pages > 0).
+          if ((req.context as { budget?: boolean } | undefined)?.budget === false) return
+          const signal = req.signal as AbortSignal | undefined
+          await hourly?.take(signal)
+          await perSecond?.take(signal)
+          options.onRequest?.()
+        },
+      ],
+    },
+  })
+  return { http, spent: () => hourly?.snapshot() ?? [] }
+}

@@ -1,0 +1,211 @@
+import { mkdir, open, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { writeJsonAtomic } from './atomic-fs.js'
+import { type DeadLetter, type DeliverOptions, deliver } from './deliver.js'
+import { readPlainLines } from './staged-file.js'
+import { type JobPaths, type LoadCheckpoint, loadOrder, type PartitionState } from './state.js'
+
+export interface LoadStageOptions extends DeliverOptions {
+  paths: JobPaths
+  partitions: () => PartitionState[]
+  checkpoint: LoadCheckpoint
+  batchSize: number
+  maxBatchBytes: number
+  /** Batches in flight at once; the checkpoint only advances over a contiguous acknowledged prefix. */
+  concurrency: number
+  /** Resolves true when the partition is transformed, false when it failed and must be skipped. */
+  ready(p: PartitionState): Promise<boolean>
+  isReadyNow(p: PartitionState): boolean
+  saveState(): Promise<void>
+  onLoaded?(events: number, deadLettered: number): void
+}
+
+interface Ref {
+  p: PartitionState
+  line: number
+}
+
+interface Batch {
+  lines: string[]
+  refs: Ref[]
+  bytes: number
+  done: boolean
+  dead: DeadLetter[]
+  promise?: Promise<void>
+}
+
+async function readDeadLetteredLines(file: string): Promise<Set<number>> {
+  const lines = new Set<number>()
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    return lines
+  }
+  for (const row of text.split('\n')) {
+    if (!row) continue
+    try {
+      lines.add((JSON.parse(row) as { line: number }).line)
+    } catch {
+      // A torn last line from a crash: its event is resent and dead-lettered again.
+    }
+  }
+  return lines
+}
+
+/**
+ * Sends staged events oldest partition first, in bounded batches, with up to `concurrency` batches in
+ * flight. Acknowledged batches commit in order: dead letters are appended first, then `load.json`
+ * moves, so a crash resends at most the in-flight batches (same uuids) and never skips one.
+ */
+export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
+  const { paths, checkpoint } = opts
+  const window: Batch[] = []
+  let current: Batch = { lines: [], refs: [], bytes: 0, done: false, dead: [] }
+  let failure: unknown
+  const deadSeen = new Map<string, Set<number>>()
+  // Partitions fully read, with the last line queued: lines after it were dead-lettered before.
+  const lastQueued = new Map<string, number>()
+  let commitChain: Promise<void> = Promise.resolve()
+  const commit = () => {
+    commitChain = commitChain.then(commitPrefix)
+    return commitChain
+  }
+
+  const commitPrefix = async () => {
+    let moved = false
+    while (window.length > 0 && window[0]!.done) {
+      const batch = window.shift()!
+      moved = true
+      const deadByPartition = new Map<PartitionState, DeadLetter[]>()
+      for (const d of batch.dead) {
+        const ref = batch.refs[d.index]!
+        const list = deadByPartition.get(ref.p) ?? []
+        list.push(d)
+        deadByPartition.set(ref.p, list)
+      }
+      for (const [p, list] of deadByPartition) {
+        const file = paths.loadRejects(p)
+        await mkdir(path.dirname(file), { recursive: true })
+        const handle = await open(file, 'a')
+        const rows = list.map((d) => {
+          const ref = batch.refs[d.index]!
+          return JSON.stringify({
+            partition: p.key,
+            line: ref.line,
+            stage: 'load',
+            code: d.code,
+            message: d.message,
+            record: JSON.parse(batch.lines[d.index]!),
+          })
+        })
+        await handle.write(`${rows.join('\n')}\n`)
+        await handle.sync()
+        await handle.close()
+        p.load.deadLettered += list.length
+      }
+      const perPartition = new Map<PartitionState, number>()
+      for (const ref of batch.refs) perPartition.set(ref.p, Math.max(perPartition.get(ref.p) ?? 0, ref.line))
+      for (const [p, line] of perPartition) checkpoint.lines[p.key] = line
+      opts.onLoaded?.(batch.lines.length - batch.dead.length, batch.dead.length)
+    }
+    checkpoint.updatedAt = new Date().toISOString()
+    let finished = false
+    for (const p of opts.partitions()) {
+      const line = checkpoint.lines[p.key]
+      const last = lastQueued.get(p.key)
+      const complete =
+        line !== undefined && (line >= p.transform.events || (last !== undefined && line >= last))
+      if (p.load.status !== 'done' && p.transform.status === 'done' && complete) {
+        p.load = {
+          status: 'done',
+          loaded: p.transform.events - p.load.deadLettered,
+          deadLettered: p.load.deadLettered,
+        }
+        finished = true
+      }
+    }
+    // State first: once a partition is marked done there, its line in load.json is no longer needed.
+    if (finished) await opts.saveState()
+    if (moved || finished) await writeJsonAtomic(paths.load, checkpoint)
+  }
+
+  const dispatch = async () => {
+    if (current.lines.length === 0) return
+    const batch = current
+    current = { lines: [], refs: [], bytes: 0, done: false, dead: [] }
+    while (window.filter((b) => !b.done).length >= opts.concurrency) {
+      await Promise.race(window.filter((b) => !b.done).map((b) => b.promise))
+      if (failure) throw failure
+    }
+    window.push(batch)
+    batch.promise = deliver(batch.lines, opts)
+      .then(async (dead) => {
+        batch.dead = dead
+        batch.done = true
+        await commit()
+      })
+      .catch((error) => {
+        failure ??= error
+      })
+  }
+
+  try {
+    for (const p of loadOrder(opts.partitions())) {
+      if (p.load.status === 'done') continue
+      if (!opts.isReadyNow(p)) await dispatch()
+      if (!(await opts.ready(p))) continue
+      if (failure) throw failure
+      const start = checkpoint.lines[p.key] ?? 0
+      if (start >= p.transform.events) {
+        await commit()
+        if ((p.load.status as string) !== 'done') {
+          p.load = {
+            status: 'done',
+            loaded: p.transform.events - p.load.deadLettered,
+            deadLettered: p.load.deadLettered,
+          }
+          await opts.saveState()
+        }
+        continue
+      }
+      let dead = deadSeen.get(p.key)
+      if (!dead) {
+        dead = await readDeadLetteredLines(paths.loadRejects(p))
+        deadSeen.set(p.key, dead)
+        // Counts restart from the file: it is the record of what was dead-lettered before a crash.
+        p.load.deadLettered = dead.size
+      }
+      let line = 0
+      let queuedThrough = start
+      for await (const text of readPlainLines(paths.events(p))) {
+        line++
+        if (line <= start || dead.has(line)) continue
+        const bytes = Buffer.byteLength(text, 'utf8') + 1
+        if (current.lines.length > 0 && current.bytes + bytes > opts.maxBatchBytes) await dispatch()
+        current.lines.push(text)
+        current.refs.push({ p, line })
+        queuedThrough = line
+        current.bytes += bytes
+        if (current.lines.length >= opts.batchSize) await dispatch()
+        if (failure) throw failure
+        if (opts.signal.aborted) throw opts.signal.reason
+      }
+      lastQueued.set(p.key, queuedThrough)
+      if (queuedThrough === start) {
+        // Nothing left to send (the rest was dead-lettered before a crash): the partition is complete.
+        checkpoint.lines[p.key] = p.transform.events
+        await commit()
+      }
+    }
+    await dispatch()
+    await Promise.all(window.map((b) => b.promise))
+    if (failure) throw failure
+    await commit()
+  } catch (error) {
+    // Let in-flight batches settle (or abort) so their acknowledgements are committed, then rethrow.
+    await Promise.allSettled(window.map((b) => b.promise))
+    await commit().catch(() => {})
+    throw error
+  }
+}

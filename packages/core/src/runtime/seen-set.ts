@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+
+/**
+ * A compact set of 52-bit key hashes (open addressing over a Float64Array, 16 bytes per key at the
+ * 0.5 load factor): tens of millions of (user, device) pairs fit in a few hundred MB instead of the
+ * gigabytes a Set<string> would take. A false "seen" needs a 52-bit collision: about 1 in 10^8 at 10M keys.
+ */
+export class SeenSet {
+  private table = new Float64Array(1 << 16)
+  private count = 0
+
+  static hash(key: string): number {
+    const digest = createHash('md5').update(key).digest()
+    // 52 bits fit a double exactly; 0 is reserved for "empty slot".
+    return (digest.readUInt32BE(0) % 0x100000) * 0x100000000 + digest.readUInt32BE(4) + 1
+  }
+
+  get size(): number {
+    return this.count
+  }
+
+  has(hash: number): boolean {
+    const mask = this.table.length - 1
+    for (let i = hash % this.table.length; ; i = (i + 1) & mask) {
+      const v = this.table[i]!
+      if (v === 0) return false
+      if (v === hash) return true
+    }
+  }
+
+  /** Adds; returns true when the hash was new. */
+  add(hash: number): boolean {
+    if ((this.count + 1) * 2 > this.table.length) this.grow()
+    const mask = this.table.length - 1
+    for (let i = hash % this.table.length; ; i = (i + 1) & mask) {
+      const v = this.table[i]!
+      if (v === hash) return false
+      if (v === 0) {
+        this.table[i] = hash
+        this.count++
+        return true
+      }
+    }
+  }
+
+  private grow(): void {
+    const old = this.table
+    this.table = new Float64Array(old.length * 2)
+    this.count = 0
+    for (const v of old) if (v !== 0) this.add(v)
+  }
+
+  /** Loads hashes persisted by a committed partition (little-endian float64s). */
+  async loadFile(file: string): Promise<void> {
+    let buf: Buffer
+    try {
+      buf = await readFile(file)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw error
+    }
+    for (let off = 0; off + 8 <= buf.length; off += 8) this.add(buf.readDoubleLE(off))
+  }
+
+  static serialize(hashes: readonly number[]): Buffer {
+    const buf = Buffer.alloc(hashes.length * 8)
+    hashes.forEach((h, i) => {
+      buf.writeDoubleLE(h, i * 8)
+    })
+    return buf
+  }
+}

@@ -1,0 +1,38 @@
+/** Values above 1e10 are milliseconds, below are seconds: PostHog's and Mixpanel's own rule. */
+export const EPOCH_MS_THRESHOLD = 10_000_000_000
+
+export function epochToMillis(value: number): number {
+  return Math.abs(value) > EPOCH_MS_THRESHOLD ? value : value * 1000
+}
+
+const ISO_UTC_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/
+
+/** True for the wire form we send: `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, a real calendar instant. */
+export function isIsoUtcTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string' || !ISO_UTC_RE.test(value)) return false
+  const ms = Date.parse(value)
+  if (Number.isNaN(ms)) return false
+  // Date.parse rolls 2024-02-30 over to March; re-format the date part to catch impossible dates.
+  return new Date(ms).toISOString().slice(0, 10) === value.slice(0, 10)
+}
+
+/** Millisecond-precision ISO 8601 UTC, the form PostHog stores. */
+export function toIsoTimestamp(ms: number): string {
+  return new Date(ms).toISOString()
+}
+
+/**
+ * `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC) → ISO 8601 keeping the full fraction (Amplitude gives microseconds,
+ * PostHog's own importer truncates them; we keep them). Returns undefined for impossible dates.
+ */
+export function sqlDateTimeToIso(value: string): string | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d{1,9})?(Z|[+-]00:?00)?$/.exec(value.trim())
+  if (!m) return undefined
+  const iso = `${m[1]}T${m[2]}${m[3] ?? '.000'}Z`
+  return isIsoUtcTimestamp(iso) ? iso : undefined
+}
+
+/** The UTC day (YYYY-MM-DD) of a wire timestamp; used for per-day counts. */
+export function utcDay(isoTimestamp: string): string {
+  return isoTimestamp.slice(0, 10)
+}
