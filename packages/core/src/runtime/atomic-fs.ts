@@ -7,9 +7,11 @@ import path from 'node:path'
  * Crash-safe replace: write a temp file, fsync it, rename over the target, fsync the directory.
  * A reader sees either the old or the new content, never half of one.
  */
+let tmpCounter = 0
+
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.tmp`
+  const tmp = `${file}.${process.pid}.${tmpCounter++}.tmp`
   const handle = await open(tmp, 'w')
   try {
     await handle.writeFile(data)

@@ -71,6 +71,8 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
           lastCheckpoint = opts.clock.now()
         }
       }
+      // A generator that returned because of an abort is not a finished export.
+      if (context.signal.aborted) throw context.signal.reason
       const at = await writer.commit()
       await writer.close()
       p.export = {

@@ -174,10 +174,17 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     warn,
     now: options.now ?? new Date(),
   }
-  const save = async () => {
-    if (!state) return
-    await saveState(paths, state)
-    if (limits?.requestsPerHour) await writeJsonAtomic(paths.budget, { spent: spent() })
+  // Stages save concurrently; writes go one at a time so the newest state always lands last.
+  let saving: Promise<void> = Promise.resolve()
+  const save = () => {
+    saving = saving
+      .catch(() => {})
+      .then(async () => {
+        if (!state) return
+        await saveState(paths, state)
+        if (limits?.requestsPerHour) await writeJsonAtomic(paths.budget, { spent: spent() })
+      })
+    return saving
   }
 
   try {
@@ -437,19 +444,15 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
       })
     }, 1000)
     ticker.unref()
-    const results = await Promise.allSettled([
-      producer().catch((e) => {
-        abort.abort(e)
-        throw e
-      }),
-      loader().catch((e) => {
-        abort.abort(e)
-        throw e
-      }),
-    ])
+    let firstFailure: unknown
+    const stop = (e: unknown) => {
+      firstFailure ??= e
+      abort.abort(e)
+    }
+    await Promise.allSettled([producer().catch(stop), loader().catch(stop)])
     clearInterval(ticker)
-    const failure = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined
-    if (failure) throw failure.reason
+    // The first failure is the cause; the other stage usually just saw the abort it triggered.
+    if (firstFailure !== undefined) throw firstFailure
     const complete = s.partitions.every((p) => p.load.status === 'done')
     return await finish(complete ? 'done' : 'incomplete')
   } catch (error) {
