@@ -151,11 +151,17 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
   }
 
   try {
-    for (const p of loadOrder(opts.partitions())) {
-      if (p.load.status === 'done') continue
+    // Re-read the plan each time: a split or replan may have replaced partitions not yet exported.
+    const visited = new Set<PartitionState>()
+    for (;;) {
+      const p = loadOrder(opts.partitions()).find((x) => x.load.status !== 'done' && !visited.has(x))
+      if (!p) break
+      visited.add(p)
       if (!opts.isReadyNow(p)) await dispatch()
-      if (!(await opts.ready(p))) continue
+      const isReady = await opts.ready(p)
+      if (opts.signal.aborted) throw opts.signal.reason
       if (failure) throw failure
+      if (!isReady) continue
       const start = checkpoint.lines[p.key] ?? 0
       if (start >= p.transform.events) {
         await commit()

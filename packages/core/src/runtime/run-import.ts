@@ -260,12 +260,12 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
 
     const rate = options.rate ?? 1000
     const limiter = new RateLimiter({ ratePerSecond: rate, clock })
-    const ready = new Map<string, Deferred<boolean>>()
+    const ready = new Map<PartitionState, Deferred<boolean>>()
     const deferredFor = (p: PartitionState) => {
-      let d = ready.get(p.key)
+      let d = ready.get(p)
       if (!d) {
         d = new Deferred<boolean>()
-        ready.set(p.key, d)
+        ready.set(p, d)
         if (p.transform.status === 'done') d.resolve(true)
       }
       return d
@@ -328,6 +328,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
             const children = outcome.error.into.map((c, i) => newPartitionState(c, index + i))
             s.partitions.splice(index, 1, ...children)
             await save()
+            deferredFor(next).resolve(false)
             emit({
               type: 'partition',
               stage: 'export',
@@ -372,6 +373,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
               })),
             })
             if (reshaped) {
+              for (const p of pending) deferredFor(p).resolve(false)
               const keep = s.partitions.filter((p) => p.export.status !== 'pending')
               s.partitions = [...keep, ...reshaped.map((c, i) => newPartitionState(c, keep.length + i))]
               await save()
@@ -448,6 +450,8 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     const stop = (e: unknown) => {
       firstFailure ??= e
       abort.abort(e)
+      // Release a loader waiting for a partition the producer will now never finish.
+      for (const p of s.partitions) deferredFor(p).resolve(false)
     }
     await Promise.allSettled([producer().catch(stop), loader().catch(stop)])
     clearInterval(ticker)

@@ -1,0 +1,338 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import type { Destination, EventBatch } from '../src/contracts/destination.js'
+import { FatalError, RejectedEventsError, RetriableError, SplitPartition } from '../src/contracts/errors.js'
+import { defineSource } from '../src/contracts/source.js'
+import { createFileDestination } from '../src/destinations/file.js'
+import { runImport } from '../src/runtime/run-import.js'
+import { toIsoTimestamp } from '../src/util/time.js'
+// @ts-expect-error plain ESM fixture shared with child processes
+import { expectedValidIds, testSource } from './fixtures/test-source.mjs'
+import { readJsonLines, tempDir } from './helpers.js'
+
+const fast = { baseMs: 1, maxMs: 5, maxAttempts: 4 }
+const base = { days: 4, perDay: 500, token: 'tok-SECRET-1234', pageSize: 100 }
+
+describe('runImport', () => {
+  it('loads every valid record once, dead-letters the invalid ones, and the accounting holds', async () => {
+    const dir = tempDir()
+    const out = path.join(dir, 'out.jsonl')
+    const result = await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e6,
+    })
+    expect(result.status).toBe('done')
+    const events = readJsonLines<{ uuid: string; properties: { source_id: string } }>(out)
+    const expected = expectedValidIds(base) as string[]
+    expect(events.map((e) => e.properties.source_id).sort()).toEqual([...expected].sort())
+    expect(new Set(events.map((e) => e.uuid)).size).toBe(events.length)
+    const rejects = readJsonLines<{ code: string; line: number; partition: string }>(
+      path.join(result.jobDir, 'rejects.jsonl'),
+    )
+    expect(rejects.length).toBe(2000 - expected.length)
+    expect(new Set(rejects.map((r) => r.code))).toEqual(
+      new Set(['missing_event_name', 'illegal_distinct_id', 'invalid_time']),
+    )
+    const report = result.report
+    expect(report.accounting.ok).toBe(true)
+    expect(report.records).toEqual({
+      read: 2000,
+      staged: expected.length,
+      filtered: 0,
+      rejected: rejects.length,
+    })
+    expect(report.events.loaded).toBe(expected.length)
+    expect(report.events.pending).toBe(0)
+    expect(Object.keys(report.eventsByDay)).toEqual(['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04'])
+    expect(JSON.parse(readFileSync(path.join(result.jobDir, 'report.json'), 'utf8')).jobId).toBe(result.jobId)
+  })
+
+  it('events go out oldest partition first, in order within a partition', async () => {
+    const dir = tempDir()
+    const out = path.join(dir, 'out.jsonl')
+    await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e6,
+      concurrency: 1,
+    })
+    const ts = readJsonLines<{ timestamp: string }>(out).map((e) => e.timestamp)
+    expect(ts).toEqual([...ts].sort())
+  })
+
+  it('re-running the same command resumes the same job and sends nothing twice', async () => {
+    const dir = tempDir()
+    const out = path.join(dir, 'out.jsonl')
+    const first = await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e6,
+    })
+    const second = await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e6,
+    })
+    expect(second.jobId).toBe(first.jobId)
+    expect(second.status).toBe('done')
+    expect(readJsonLines(out).length).toBe(first.report.events.loaded)
+    const fresh = await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e6,
+      fresh: true,
+    })
+    expect(fresh.report.events.loaded).toBe(first.report.events.loaded)
+  })
+
+  it('an abort stops the job as interrupted; the next run completes with no gap', async () => {
+    const dir = tempDir()
+    const out = path.join(dir, 'out.jsonl')
+    const config = { ...base, pageDelayMs: 5 }
+    const controller = new AbortController()
+    const first = await runImport({
+      source: testSource,
+      config,
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e6,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === 'partition' && e.stage === 'transform' && e.status === 'done') controller.abort()
+      },
+    })
+    expect(first.status).toBe('interrupted')
+    const second = await runImport({
+      source: testSource,
+      config,
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e6,
+    })
+    expect(second.status).toBe('done')
+    const ids = new Set(
+      readJsonLines<{ properties: { source_id: string } }>(out).map((e) => e.properties.source_id),
+    )
+    expect([...ids].sort()).toEqual([...(expectedValidIds(config) as string[])].sort())
+  })
+
+  it('config errors name the field and never echo the secret', async () => {
+    const dir = tempDir()
+    await expect(
+      runImport({
+        source: testSource,
+        config: { days: 'x', token: '' },
+        destination: createFileDestination({ path: path.join(dir, 'o') }),
+        stateDir: dir,
+      }),
+    ).rejects.toThrow(/days[\s\S]*token/)
+  })
+
+  it('never writes a secret to the job directory', async () => {
+    const dir = tempDir()
+    const result = await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: path.join(dir, 'o.jsonl') }),
+      stateDir: dir,
+      rate: 1e6,
+    })
+    const walk = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)],
+      )
+    for (const file of walk(result.jobDir)) {
+      const text = readFileSync(file).toString('latin1')
+      expect(text.includes('tok-SECRET-1234'), file).toBe(false)
+    }
+  })
+})
+
+describe('runtime policies with scripted sources and destinations', () => {
+  const mini = (opts: { failFirst?: number; split?: boolean; fatal?: boolean }) => {
+    let calls = 0
+    return defineSource({
+      name: 'mini',
+      description: 'scripted',
+      config: z.object({}),
+      plan: () => [{ key: 'all', order: 'a', params: { from: 0, to: 100 } }],
+      async *export({ partition }) {
+        calls++
+        if (opts.fatal) throw new FatalError('HTTP 403: credentials refused')
+        if (opts.failFirst && calls <= opts.failFirst) throw new RetriableError('HTTP 503')
+        const { from, to } = partition.params as { from: number; to: number }
+        if (opts.split && to - from > 25) {
+          const mid = Math.floor((from + to) / 2)
+          throw new SplitPartition('too big', [
+            { key: `${from}-${mid}`, order: `a${String(from).padStart(4, '0')}`, params: { from, to: mid } },
+            { key: `${mid}-${to}`, order: `a${String(mid).padStart(4, '0')}`, params: { from: mid, to } },
+          ])
+        }
+        yield { records: Array.from({ length: to - from }, (_, i) => ({ n: from + i })) }
+      },
+      transform: (raw: unknown, ctx) => {
+        const n = (raw as { n: number }).n
+        return {
+          event: 'e',
+          distinct_id: `u${n}`,
+          uuid: ctx.uuid(n),
+          timestamp: toIsoTimestamp(Date.UTC(2024, 0, 1) + n * 1000),
+          properties: { n },
+        }
+      },
+    })
+  }
+
+  it('retries a failing export with backoff and then succeeds', async () => {
+    const dir = tempDir()
+    const out = path.join(dir, 'o.jsonl')
+    const retries: number[] = []
+    const r = await runImport({
+      source: mini({ failFirst: 2 }),
+      config: {},
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e6,
+      backoff: fast,
+      onProgress: (e) => {
+        if (e.type === 'retry') retries.push(e.attempt)
+      },
+    })
+    expect(r.status).toBe('done')
+    expect(retries).toEqual([1, 2])
+    expect(readJsonLines(out).length).toBe(100)
+  })
+
+  it('SplitPartition replaces the partition with its children, in order, nothing lost', async () => {
+    const dir = tempDir()
+    const out = path.join(dir, 'o.jsonl')
+    const r = await runImport({
+      source: mini({ split: true }),
+      config: {},
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e6,
+    })
+    expect(r.status).toBe('done')
+    expect(r.report.partitions.total).toBe(4)
+    const ns = readJsonLines<{ properties: { n: number } }>(out).map((e) => e.properties.n)
+    expect(ns).toEqual(Array.from({ length: 100 }, (_, i) => i))
+  })
+
+  it('a fatal source error fails the job with the message and keeps state', async () => {
+    const dir = tempDir()
+    const r = await runImport({
+      source: mini({ fatal: true }),
+      config: {},
+      destination: createFileDestination({ path: path.join(dir, 'o') }),
+      stateDir: dir,
+    })
+    expect(r.status).toBe('failed')
+    expect(r.report.error?.message).toMatch(/403/)
+    expect(existsSync(path.join(r.jobDir, 'state.json'))).toBe(true)
+  })
+
+  it('bisects a batch the destination rejects, dead-letters the poison event, delivers the rest', async () => {
+    const dir = tempDir()
+    const delivered: string[] = []
+    let requests = 0
+    const destination: Destination = {
+      name: 'scripted',
+      describe: () => 'scripted destination',
+      async send(batch: EventBatch) {
+        requests++
+        if (batch.lines.some((l) => l.includes('"n":37}')))
+          throw new RejectedEventsError('event 37 is invalid')
+        delivered.push(...batch.lines)
+      },
+    }
+    const r = await runImport({
+      source: mini({}),
+      config: {},
+      destination,
+      stateDir: dir,
+      rate: 1e6,
+      batchSize: 100,
+    })
+    expect(r.status).toBe('done')
+    expect(delivered.length).toBe(99)
+    expect(r.report.events.deadLettered).toBe(1)
+    expect(r.report.accounting.ok).toBe(true)
+    const rejects = readJsonLines<{ code: string; message: string; record: { properties: { n: number } } }>(
+      path.join(r.jobDir, 'rejects.jsonl'),
+    )
+    expect(rejects).toHaveLength(1)
+    expect(rejects[0]!.record.properties.n).toBe(37)
+    expect(rejects[0]!.message).toBe('event 37 is invalid')
+    expect(requests).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(100)) + 2)
+  })
+
+  it('retriable destination errors are retried with the same lines; exhausted retries fail the job resumably', async () => {
+    const dir = tempDir()
+    let failures = 3
+    const seen: string[][] = []
+    const destination: Destination = {
+      name: 'flaky',
+      describe: () => 'flaky destination',
+      async send(batch) {
+        seen.push([...batch.lines])
+        if (failures-- > 0) throw new RetriableError('HTTP 503', { retryAfterMs: 1 })
+      },
+    }
+    const r = await runImport({
+      source: mini({}),
+      config: {},
+      destination,
+      stateDir: dir,
+      rate: 1e6,
+      batchSize: 100,
+      backoff: { ...fast, maxAttempts: 10 },
+    })
+    expect(r.status).toBe('done')
+    expect(seen).toHaveLength(4)
+    expect(seen[3]).toEqual(seen[0])
+
+    const dir2 = tempDir()
+    const down: Destination = {
+      name: 'down',
+      describe: () => 'down',
+      send: async () => {
+        throw new RetriableError('HTTP 502')
+      },
+    }
+    const failed = await runImport({
+      source: mini({}),
+      config: {},
+      destination: down,
+      stateDir: dir2,
+      rate: 1e6,
+      backoff: fast,
+    })
+    expect(failed.status).toBe('failed')
+    expect(failed.report.error?.message).toMatch(/kept failing/)
+    expect(failed.report.error?.hint).toMatch(/re-run/)
+    const ok = await runImport({
+      source: mini({}),
+      config: {},
+      destination: createFileDestination({ path: path.join(dir2, 'o.jsonl') }),
+      stateDir: dir2,
+      rate: 1e6,
+      jobId: failed.jobId,
+    })
+    expect(ok.status).toBe('done')
+    expect(readJsonLines(path.join(dir2, 'o.jsonl')).length).toBe(100)
+  })
+})

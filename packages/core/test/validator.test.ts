@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest'
+import { isIllegalDistinctId, MAX_EVENT_BYTES, validateEvent } from '../src/contracts/posthog-event.js'
+
+const good = {
+  event: 'signup',
+  distinct_id: 'user-1',
+  uuid: '0b5a6f2e-3d1c-5f4b-8a9e-1c2d3e4f5a6b',
+  timestamp: '2024-03-01T12:00:00.123Z',
+  properties: { plan: 'pro' },
+}
+
+describe('validateEvent mirrors PostHog capture rules', () => {
+  it('accepts a well-formed event and returns its serialized line', () => {
+    const v = validateEvent(good)
+    expect(v.ok).toBe(true)
+    if (v.ok) expect(JSON.parse(v.serialized)).toEqual(good)
+  })
+
+  it.each([
+    [{ ...good, event: '' }, 'missing_event_name'],
+    [{ ...good, event: '   ' }, 'missing_event_name'],
+    [{ ...good, distinct_id: '' }, 'missing_distinct_id'],
+    [{ ...good, distinct_id: 42 }, 'missing_distinct_id'],
+    [{ ...good, distinct_id: 'x'.repeat(201) }, 'distinct_id_too_long'],
+    [{ ...good, distinct_id: 'null' }, 'illegal_distinct_id'],
+    [{ ...good, distinct_id: 'Anonymous' }, 'illegal_distinct_id'],
+    [{ ...good, uuid: 'not-a-uuid' }, 'invalid_uuid'],
+    [{ ...good, uuid: undefined }, 'invalid_uuid'],
+    [{ ...good, timestamp: '2024-03-01 12:00:00' }, 'invalid_timestamp'],
+    [{ ...good, timestamp: '2024-02-30T00:00:00.000Z' }, 'invalid_timestamp'],
+    [{ ...good, timestamp: '2024-03-01T12:00:00+01:00' }, 'invalid_timestamp'],
+    [{ ...good, properties: [] }, 'invalid_properties'],
+    [{ ...good, properties: { blob: 'x'.repeat(MAX_EVENT_BYTES) } }, 'event_too_large'],
+  ])('rejects %#: %s', (event, code) => {
+    const v = validateEvent(event)
+    expect(v.ok).toBe(false)
+    if (!v.ok) {
+      expect(v.code).toBe(code)
+      expect(v.message.length).toBeGreaterThan(5)
+    }
+  })
+
+  it('accepts exactly 200 characters and multi-byte ids', () => {
+    expect(validateEvent({ ...good, distinct_id: 'x'.repeat(200) }).ok).toBe(true)
+    expect(validateEvent({ ...good, distinct_id: 'ユーザー' }).ok).toBe(true)
+  })
+
+  it('knows the ids PostHog refuses to merge, case rules included', () => {
+    for (const id of [
+      'anonymous',
+      'GUEST',
+      'distinct_id',
+      'undefined',
+      'True',
+      '[object Object]',
+      'NaN',
+      'None',
+      '0',
+      ' ',
+      '"null"',
+      "'undefined'",
+    ]) {
+      expect(isIllegalDistinctId(id), id).toBe(true)
+    }
+    for (const id of ['NULL', 'Nan', 'user-0', 'none-such', '00'])
+      expect(isIllegalDistinctId(id), id).toBe(false)
+  })
+})
