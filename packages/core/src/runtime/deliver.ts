@@ -19,6 +19,8 @@ export interface DeadLetter {
 export interface DeliverOptions {
   destination: Destination
   limiter: RateLimiter
+  /** Optional ceiling on requests (e.g. a proxy's requests/min), on top of the events/s limiter. */
+  requestLimiter?: RateLimiter | undefined
   backoff: BackoffPolicy
   clock: Clock
   signal: AbortSignal
@@ -48,6 +50,7 @@ export async function deliver(
   for (;;) {
     attempt++
     await opts.limiter.acquire(lines.length, opts.signal)
+    await opts.requestLimiter?.acquire(1, opts.signal)
     opts.onRequest?.(lines.length)
     try {
       await opts.destination.send({ lines, bytes: byteLength(lines) }, { signal: opts.signal })
@@ -90,7 +93,10 @@ export async function deliver(
       }
       if (kind === 'retriable') {
         const retriable = error as RetriableError
-        if (retriable.rateLimited) opts.limiter.onRateLimited(retriable.retryAfterMs)
+        if (retriable.rateLimited) {
+          opts.limiter.onRateLimited(retriable.retryAfterMs)
+          opts.requestLimiter?.onRateLimited(retriable.retryAfterMs)
+        }
         if (attempt >= opts.backoff.maxAttempts) {
           throw new FatalError(
             `${opts.destination.describe()} kept failing after ${attempt} attempts: ${retriable.message}`,

@@ -77,6 +77,8 @@ export interface RunImportOptions {
   transformHook?: EventHook
   /** Events per second ceiling (default 1,000: PostHog's managed-migration rate). */
   rate?: number
+  /** Optional ceiling on destination requests per minute. */
+  requestsPerMinute?: number
   batchSize?: number
   maxBatchBytes?: number
   concurrency?: number
@@ -404,6 +406,9 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
       loadPartitions({
         destination: options.destination,
         limiter,
+        requestLimiter: options.requestsPerMinute
+          ? new RateLimiter({ ratePerSecond: options.requestsPerMinute / 60, clock })
+          : undefined,
         backoff,
         clock,
         signal: abort.signal,
