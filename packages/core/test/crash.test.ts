@@ -110,7 +110,8 @@ describe('crash safety: SIGKILL at random moments, re-run the same command', () 
     expect(report.status).toBe('done')
     expect(report.records.read).toBe(parsed.days * parsed.perDay)
     expect(report.events.loaded).toBe(expected.length)
-    const phases = kills.reduce<Record<string, number>>((acc, k) => ({ ...acc, [k]: (acc[k] ?? 0) + 1 }), {})
+    const phases: Record<string, number> = {}
+    for (const k of kills) phases[k] = (phases[k] ?? 0) + 1
     console.log(`crash test: ${kills.length} kills ${JSON.stringify(phases)}, ${resent} events resent`)
   }, 300_000)
 })

@@ -22,7 +22,11 @@ describe('staged gzip files', () => {
     for (let i = 10; i < 20; i++) resumed.write({ i, again: true })
     await resumed.commit()
     await resumed.close()
-    const lines = gunzipSync(readFileSync(file)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const lines = gunzipSync(readFileSync(file))
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 20 }, (_, i) => i))
     expect(lines.slice(10).every((l) => l.again)).toBe(true)
   })
@@ -33,7 +37,9 @@ describe('atomic state writes', () => {
     const dir = tempDir()
     const file = path.join(dir, 'state.json')
     writeFileSync(file, '{"old":true}')
-    await Promise.all(Array.from({ length: 20 }, (_, i) => writeJsonAtomic(file, { i, pad: 'x'.repeat(10_000) })))
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => writeJsonAtomic(file, { i, pad: 'x'.repeat(10_000) })),
+    )
     const value = JSON.parse(readFileSync(file, 'utf8'))
     expect(value.pad).toHaveLength(10_000)
     expect(readdirSync(dir)).toEqual(['state.json'])
