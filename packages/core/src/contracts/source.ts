@@ -68,8 +68,12 @@ export interface Filtered {
 
 export type TransformResult = PostHogEvent | PostHogEvent[] | Rejection | Filtered
 
-export interface TransformContext {
+export interface TransformContext<Config = unknown> {
   source: string
+  /** The parsed connector config (always set by the runtime): transform options such as "emit $identify". */
+  config?: Config
+  /** `source` of the user's mapping file: connector-specific overrides the connector validates itself. */
+  mappingOverrides?: Record<string, unknown>
   /** The data set's identity (project id, file identity): part of every uuid. */
   identity: string
   partition: Partition
@@ -117,7 +121,7 @@ export interface SourceDefinition<Schema extends z.ZodType = z.ZodType, Raw = un
   plan(ctx: SourceContext<z.output<Schema>>): Promise<Partition[]> | Partition[]
   export(ctx: ExportContext<z.output<Schema>>): AsyncIterable<ExportPage<Raw>>
   /** Pure: one raw record into zero or more PostHog events, or a rejection with a reason code. */
-  transform(raw: Raw, ctx: TransformContext): TransformResult
+  transform(raw: Raw, ctx: TransformContext<z.output<Schema>>): TransformResult
   /** Optional: reshape pending partitions from observed volume (grow small windows, split big ones). */
   replan?(ctx: ReplanContext<z.output<Schema>>): Partition[] | undefined
   /** Optional: how long the plan will take given the source's budget, shown before starting. */

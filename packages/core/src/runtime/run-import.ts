@@ -386,6 +386,8 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
         await transformPartition(next, {
           source,
           identity: s.identity,
+          config,
+          mappingOverrides: options.mapping?.source ?? {},
           paths,
           seen,
           hooks,

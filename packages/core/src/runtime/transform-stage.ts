@@ -14,6 +14,9 @@ import { type JobPaths, type PartitionState, toPartition } from './state.js'
 export interface TransformStageOptions {
   source: AnySource
   identity: string
+  /** The parsed connector config and the mapping's connector overrides, handed to `transform`. */
+  config?: unknown
+  mappingOverrides?: Record<string, unknown>
   paths: JobPaths
   seen: SeenSet
   /** Mapping and user transform, composed; null/[] filters the event. */
@@ -77,6 +80,8 @@ export async function transformPartition(p: PartitionState, opts: TransformStage
   const ctx: TransformContext = {
     source: source.name,
     identity: opts.identity,
+    config: opts.config,
+    mappingOverrides: opts.mappingOverrides ?? {},
     partition,
     uuid: (...parts) => deterministicUuid(source.name, opts.identity, parts.join('\u0000')),
     uuidFromContent: (record) =>
