@@ -336,3 +336,46 @@ describe('runtime policies with scripted sources and destinations', () => {
     expect(readJsonLines(path.join(dir2, 'o.jsonl')).length).toBe(100)
   })
 })
+
+describe('jobs and re-processing rejects', () => {
+  it('lists jobs, and re-sends fixed rejects with the uuids the original job would have used', async () => {
+    const { listJobs, loadJob } = await import('../src/runtime/jobs.js')
+    const { createReprocessSource } = await import('../src/runtime/reprocess.js')
+    const dir = tempDir()
+    const out = path.join(dir, 'out.jsonl')
+    const first = await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e6,
+    })
+    const jobs = await listJobs(dir)
+    expect(jobs.map((j) => j.jobId)).toEqual([first.jobId])
+    expect(jobs[0]!.events.loaded).toBe(first.report.events.loaded)
+    const loaded = await loadJob(dir, first.jobId.slice(0, 8))
+    expect(loaded.state.jobId).toBe(first.jobId)
+
+    // The user "fixes the mapping": empty names become 'unnamed'. Only missing_event_name rejects are replayed.
+    const source = createReprocessSource(testSource, {
+      rejectsFile: loaded.paths.rejects,
+      identity: loaded.state.identity,
+      codes: ['missing_event_name'],
+    })
+    const fixedOut = path.join(dir, 'fixed.jsonl')
+    const again = await runImport({
+      source,
+      config: base,
+      destination: createFileDestination({ path: fixedOut }),
+      stateDir: dir,
+      rate: 1e6,
+      transformHook: (e) => (e.event ? e : { ...e, event: 'unnamed' }),
+    })
+    expect(again.status).toBe('done')
+    const fixed = readJsonLines<{ event: string; uuid: string; properties: { source_id: string } }>(fixedOut)
+    expect(fixed.length).toBe(first.report.rejectsByCode.missing_event_name)
+    expect(fixed.every((e) => e.event === 'unnamed')).toBe(true)
+    const { deterministicUuid } = await import('../src/util/uuid.js')
+    for (const e of fixed) expect(e.uuid).toBe(deterministicUuid('test', 'fixture', e.properties.source_id))
+  })
+})

@@ -114,7 +114,8 @@ export function jobIdFor(
 ) {
   const identity = source.identity?.(config) ?? 'default'
   const pub = publicConfig(source.config, config)
-  return `${source.name}-${contentHash({ pub, identity, destination, mapping: mapping ?? null }, 12)}`
+  // The description is hashed too so a derived source (re-processing rejects) never resumes the original job.
+  return `${source.name}-${contentHash({ pub, identity, destination, mapping: mapping ?? null, kind: source.description }, 12)}`
 }
 
 class Deferred<T> {

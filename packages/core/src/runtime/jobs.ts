@@ -1,0 +1,90 @@
+import { readdir } from 'node:fs/promises'
+import path from 'node:path'
+import { ConfigError } from '../contracts/errors.js'
+import { readJsonIfExists } from './atomic-fs.js'
+import type { JobReport } from './report.js'
+import { JobPaths, type JobState, readLoadCheckpoint, readState } from './state.js'
+
+export interface JobSummary {
+  jobId: string
+  source: string
+  status: JobState['status']
+  destination: string
+  createdAt: string
+  updatedAt: string
+  partitions: { total: number; loaded: number; failed: number }
+  events: { staged: number; loaded: number; deadLettered: number }
+  jobDir: string
+}
+
+export function jobsDir(stateDir = '.ph-import'): string {
+  return path.resolve(stateDir, 'jobs')
+}
+
+/** Every job in a state directory, newest first: what `ph-import jobs` lists. */
+export async function listJobs(stateDir?: string): Promise<JobSummary[]> {
+  const dir = jobsDir(stateDir)
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch {
+    return []
+  }
+  const out: JobSummary[] = []
+  for (const name of names) {
+    const paths = new JobPaths(path.join(dir, name))
+    const state = await readState(paths).catch(() => undefined)
+    if (!state) continue
+    const checkpoint = await readLoadCheckpoint(paths)
+    let loaded = 0
+    let staged = 0
+    let dead = 0
+    for (const p of state.partitions) {
+      staged += p.transform.events
+      dead += p.load.deadLettered
+      loaded +=
+        p.load.status === 'done'
+          ? p.load.loaded
+          : Math.max(0, (checkpoint.lines[p.key] ?? 0) - p.load.deadLettered)
+    }
+    out.push({
+      jobId: state.jobId,
+      source: state.source,
+      status: state.status,
+      destination: state.destination,
+      createdAt: state.createdAt,
+      updatedAt: state.updatedAt,
+      partitions: {
+        total: state.partitions.length,
+        loaded: state.partitions.filter((p) => p.load.status === 'done').length,
+        failed: state.partitions.filter((p) => p.export.status === 'failed').length,
+      },
+      events: { staged, loaded, deadLettered: dead },
+      jobDir: paths.dir,
+    })
+  }
+  return out.sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1))
+}
+
+/** One job's state and last report; a unique id prefix is enough. */
+export async function loadJob(
+  stateDir: string | undefined,
+  idOrPrefix: string,
+): Promise<{ state: JobState; report: JobReport | undefined; paths: JobPaths }> {
+  const jobs = await listJobs(stateDir)
+  const matches = jobs.filter((j) => j.jobId === idOrPrefix || j.jobId.startsWith(idOrPrefix))
+  const exact = matches.find((j) => j.jobId === idOrPrefix)
+  const match = exact ?? (matches.length === 1 ? matches[0] : undefined)
+  if (!match) {
+    throw new ConfigError(
+      matches.length > 1
+        ? `job id ${idOrPrefix} is ambiguous: ${matches.map((m) => m.jobId).join(', ')}`
+        : `no job ${idOrPrefix} in ${jobsDir(stateDir)}`,
+      { hint: 'run `ph-import jobs` to list jobs (and pass --state-dir if you used one)' },
+    )
+  }
+  const paths = new JobPaths(match.jobDir)
+  const state = (await readState(paths))!
+  const report = await readJsonIfExists<JobReport>(paths.report)
+  return { state, report, paths }
+}

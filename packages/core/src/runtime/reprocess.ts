@@ -1,0 +1,61 @@
+import { createReadStream } from 'node:fs'
+import { createInterface } from 'node:readline'
+import type { z } from 'zod'
+import type { AnySource, SourceDefinition } from '../contracts/source.js'
+import { isUuid } from '../util/uuid.js'
+
+interface RejectRow {
+  partition: string
+  line: number
+  stage: 'transform' | 'load'
+  code: string
+  record: unknown
+}
+
+/**
+ * A source that replays a job's dead letters through the original connector's transform (transform-stage
+ * rejects hold the raw record) or as-is (load-stage rejects hold the final event), so a user who fixed the
+ * mapping can re-send just what was rejected. It keeps the original name and identity, so uuids are the
+ * same ones the original job would have produced.
+ */
+export function createReprocessSource(
+  original: AnySource,
+  options: { rejectsFile: string; identity: string; codes?: readonly string[] },
+): SourceDefinition<z.ZodType, unknown> {
+  const codes = options.codes ? new Set(options.codes) : undefined
+  // No API is called: the original's request budget, replanning and estimate do not apply.
+  const { limits: _limits, replan: _replan, estimate: _estimate, ...rest } = original
+  return {
+    ...rest,
+    description: `re-process rejects of ${original.name}`,
+    identity: () => options.identity,
+    plan: () => [{ key: 'rejects', params: { file: options.rejectsFile } }],
+    async *export() {
+      const input = createReadStream(options.rejectsFile, 'utf8')
+      let page: unknown[] = []
+      for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+        if (!line) continue
+        const row = JSON.parse(line) as RejectRow
+        if (codes && !codes.has(row.code)) continue
+        page.push({ stage: row.stage, record: row.record })
+        if (page.length >= 5000) {
+          yield { records: page }
+          page = []
+        }
+      }
+      if (page.length > 0) yield { records: page }
+    },
+    transform(raw, ctx) {
+      const { stage, record } = raw as { stage: RejectRow['stage']; record: unknown }
+      if (
+        stage === 'load' &&
+        record &&
+        typeof record === 'object' &&
+        isUuid((record as { uuid?: unknown }).uuid)
+      ) {
+        return record as ReturnType<AnySource['transform']>
+      }
+      return original.transform(record, ctx)
+    },
+  }
+}
