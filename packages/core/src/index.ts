@@ -13,8 +13,10 @@ export {
   systemClock,
 } from './runtime/backoff.js'
 export { classifySourceError, createSourceHttp, parseRetryAfter } from './runtime/http.js'
+export { type JobSummary, jobsDir, listJobs, loadJob } from './runtime/jobs.js'
 export { RateLimiter, WindowBudget } from './runtime/rate-limiter.js'
 export type { JobReport } from './runtime/report.js'
+export { createReprocessSource } from './runtime/reprocess.js'
 export {
   jobIdFor,
   type ProgressEvent,

@@ -95,10 +95,26 @@ export async function transformPartition(p: PartitionState, opts: TransformStage
     reject: (code, message) => ({ rejected: true, code, message }),
     filter: (reason) => ({ filtered: true, reason }),
   }
-  const writeReject = async (line: number, code: string, message: string, record: unknown) => {
+  // `record` is always the raw record (so rejects can be re-processed through the transform after a
+  // fix); `event` is the invalid event when the validator refused one.
+  const writeReject = async (
+    line: number,
+    code: string,
+    message: string,
+    record: unknown,
+    event?: unknown,
+  ) => {
     bump(t.rejectsByCode, code)
     await rejects.write(
-      JSON.stringify({ partition: p.key, line, stage: 'transform', code, message, record: record ?? null }),
+      JSON.stringify({
+        partition: p.key,
+        line,
+        stage: 'transform',
+        code,
+        message,
+        record: record ?? null,
+        ...(event === undefined ? {} : { event }),
+      }),
     )
   }
 
@@ -150,7 +166,7 @@ export async function transformPartition(p: PartitionState, opts: TransformStage
         const v = validateEvent(event)
         if (!v.ok) {
           invalid++
-          await writeReject(lineNo, v.code, v.message, event)
+          await writeReject(lineNo, v.code, v.message, raw, event)
           continue
         }
         await out.write(v.serialized)
