@@ -1,7 +1,11 @@
 import { createReadStream } from 'node:fs'
 import { type FileHandle, open, truncate } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
-import { constants, createGunzip, gzipSync } from 'node:zlib'
+import { promisify } from 'node:util'
+import { constants, createGunzip, gzip } from 'node:zlib'
+
+// Async gzip runs on libuv's thread pool, so compression overlaps the event loop's parsing work.
+const gzipAsync = promisify(gzip)
 
 /**
  * Append-only gzip JSON-lines writer for staged raw records. Each `commit()` closes a complete gzip
@@ -41,29 +45,27 @@ export class StagedGzipWriter {
 
   /** Makes everything written so far durable; returns the committed position. */
   async commit(): Promise<{ bytes: number; records: number }> {
-    if (this.pending.length > 0) {
-      // Level 1: staging is disk-bound and re-read once; speed beats ratio here.
-      const member = gzipSync(`${this.pending.join('\n')}\n`, { level: constants.Z_BEST_SPEED })
-      await this.handle.write(member)
-      this.committedBytes += member.length
-      this.committedRecords += this.pendingRecords
-      this.pending = []
-      this.pendingRecords = 0
-    }
+    await this.writeMember()
     await this.handle.sync()
     return { bytes: this.committedBytes, records: this.committedRecords }
   }
 
   /** Flushes when enough is buffered, to keep memory flat on big partitions. */
   async maybeFlush(maxBuffered = 5000): Promise<void> {
-    if (this.pending.length >= maxBuffered) {
-      const member = gzipSync(`${this.pending.join('\n')}\n`, { level: constants.Z_BEST_SPEED })
-      await this.handle.write(member)
-      this.committedBytes += member.length
-      this.committedRecords += this.pendingRecords
-      this.pending = []
-      this.pendingRecords = 0
-    }
+    if (this.pending.length >= maxBuffered) await this.writeMember()
+  }
+
+  private async writeMember(): Promise<void> {
+    if (this.pending.length === 0) return
+    const text = `${this.pending.join('\n')}\n`
+    const records = this.pendingRecords
+    this.pending = []
+    this.pendingRecords = 0
+    // Level 1: staging is disk-bound and re-read once; speed beats ratio here.
+    const member = await gzipAsync(text, { level: constants.Z_BEST_SPEED })
+    await this.handle.write(member)
+    this.committedBytes += member.length
+    this.committedRecords += records
   }
 
   async close(): Promise<void> {
