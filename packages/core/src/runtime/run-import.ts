@@ -146,11 +146,14 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
   const redact = createRedactor([...secretValues(source.config, config), ...(options.secrets ?? [])])
   const logger = options.logger ?? createLogger({ sink: () => {}, redact })
   const emit = (e: ProgressEvent) => options.onProgress?.(e)
+  const planWarnings: string[] = []
   const warn = (message: string) => {
     const safe = redact(message)
     logger.warn(safe)
     emit({ type: 'warning', message: safe })
-    if (state && !state.warnings.includes(safe)) state.warnings.push(safe)
+    // Warnings from plan() come before the state exists; they join it when it is created.
+    const into = state?.warnings ?? planWarnings
+    if (!into.includes(safe)) into.push(safe)
   }
   const clock = options.clock ?? systemClock
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
@@ -217,7 +220,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
         updatedAt: now,
         status: 'planned',
         runs: 0,
-        warnings: [],
+        warnings: planWarnings,
         partitions: partitions.map((p, i) => newPartitionState(p, i)),
       }
       // The plan is on disk before the first export request.

@@ -120,7 +120,9 @@ export async function transformPartition(p: PartitionState, opts: TransformStage
 
   let lineNo = 0
   try {
-    for await (const line of readGzipLines(paths.raw(p))) {
+    // An empty export (Amplitude's 404, an empty day) stages a zero-byte file, which gunzip refuses.
+    const lines = p.export.bytes === 0 ? [] : readGzipLines(paths.raw(p))
+    for await (const line of lines) {
       if (line === '') continue
       lineNo++
       t.records++
