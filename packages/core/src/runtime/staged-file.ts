@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs'
 import { type FileHandle, open, truncate } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import { constants, createGunzip, gzip } from 'node:zlib'
 
@@ -73,18 +72,35 @@ export class StagedGzipWriter {
   }
 }
 
+/**
+ * Splits a byte stream into UTF-8 lines on `\n` only (a `\r` inside a JSON string must not split a
+ * record). Faster than node:readline, which runs a regex and a string decoder over every chunk.
+ */
+export async function* splitLines(chunks: AsyncIterable<Buffer>): AsyncIterable<string> {
+  let carry: Buffer | undefined
+  for await (const chunk of chunks) {
+    let buf = carry ? Buffer.concat([carry, chunk]) : chunk
+    let start = 0
+    for (;;) {
+      const nl = buf.indexOf(0x0a, start)
+      if (nl === -1) break
+      yield buf.toString('utf8', start, nl)
+      start = nl + 1
+    }
+    carry = start < buf.length ? buf.subarray(start) : undefined
+    buf = Buffer.alloc(0)
+  }
+  if (carry && carry.length > 0) yield carry.toString('utf8')
+}
+
 /** Streams the lines of a (multi-member) gzip file. */
 export function readGzipLines(file: string): AsyncIterable<string> {
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(createGunzip())
-  return createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })
+  return splitLines(createReadStream(file, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 18 })))
 }
 
 /** Streams the lines of a plain text file (staged events). */
 export function readPlainLines(file: string): AsyncIterable<string> {
-  return createInterface({
-    input: createReadStream(file, { highWaterMark: 1 << 20, encoding: 'utf8' }),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  })
+  return splitLines(createReadStream(file, { highWaterMark: 1 << 20 }))
 }
 
 /** Buffered, append-only plain-text line writer (staged events, rejects). */
