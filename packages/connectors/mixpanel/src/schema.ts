@@ -1,0 +1,153 @@
+import { field, secret } from '@ph-import/core'
+import { z } from 'zod'
+
+const DAY_OR_DATETIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz })
+    return true
+  } catch {
+    return false
+  }
+}
+
+export const MixpanelRegion = z.enum(['us', 'eu', 'in'])
+export type MixpanelRegion = z.infer<typeof MixpanelRegion>
+
+export const MixpanelConfig = z
+  .object({
+    projectId: field(
+      z.coerce
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe('Mixpanel project id (required with a service account)'),
+      { env: 'MIXPANEL_PROJECT_ID' },
+    ),
+    serviceAccountUsername: field(
+      z
+        .string()
+        .min(1)
+        .optional()
+        .describe('service account username (Organization settings → Service accounts)'),
+      { env: 'MIXPANEL_SERVICE_ACCOUNT_USERNAME' },
+    ),
+    serviceAccountSecret: secret(z.string().min(1).optional().describe('service account secret'), {
+      env: 'MIXPANEL_SERVICE_ACCOUNT_SECRET',
+    }),
+    apiSecret: secret(
+      z
+        .string()
+        .min(1)
+        .optional()
+        .describe('legacy project API secret (used when no service account is given)'),
+      { env: 'MIXPANEL_API_SECRET' },
+    ),
+    region: MixpanelRegion.default('us').describe('data residency of the project: us, eu or in'),
+    baseUrl: z
+      .url()
+      .optional()
+      .describe('override both API hosts (export and engage), e.g. a fake server at http://127.0.0.1:4010'),
+    start: z
+      .string()
+      .regex(DAY_OR_DATETIME, 'expected YYYY-MM-DD or an ISO datetime')
+      .describe('first day to import (YYYY-MM-DD, a day in --timezone) or an ISO datetime'),
+    end: z
+      .string()
+      .regex(DAY_OR_DATETIME, 'expected YYYY-MM-DD or an ISO datetime')
+      .optional()
+      .describe('last day to import, inclusive (YYYY-MM-DD) or an exclusive ISO datetime; default yesterday'),
+    timezone: z
+      .string()
+      .refine(isTimeZone, 'not an IANA time zone (e.g. America/Los_Angeles)')
+      .default('UTC')
+      .describe(
+        'project time zone, for projects created before 2023 (their days and exported times are local)',
+      ),
+    profiles: z
+      .boolean()
+      .default(true)
+      .describe('also import user profiles (Engage) as person properties, first'),
+    events: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('only export these event names (Mixpanel `event` filter)'),
+    where: z.string().optional().describe('Mixpanel segmentation expression passed to export as `where`'),
+    windowDays: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(31)
+      .default(7)
+      .describe('initial export window in days; later windows grow or shrink with observed volume'),
+    targetWindowEvents: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(500_000)
+      .describe('events one export request should carry; windows are sized towards it'),
+    maxWindowDays: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(92)
+      .default(31)
+      .describe('upper bound on window growth'),
+    requestsPerHour: field(
+      z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(60)
+        .describe("export queries per hour (Mixpanel's limit is 60)"),
+      { hidden: true },
+    ),
+  })
+  .superRefine((c, ctx) => {
+    const service = c.serviceAccountUsername !== undefined || c.serviceAccountSecret !== undefined
+    if (service && (c.serviceAccountUsername === undefined || c.serviceAccountSecret === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['serviceAccountSecret'],
+        message: 'a service account needs both --service-account-username and --service-account-secret',
+      })
+    }
+    if (service && c.projectId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['projectId'], message: 'a service account needs --project-id' })
+    }
+    if (!service && c.apiSecret === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apiSecret'],
+        message:
+          'credentials missing: give a service account (MIXPANEL_SERVICE_ACCOUNT_SECRET) or the project secret (MIXPANEL_API_SECRET)',
+      })
+    }
+    if (c.end !== undefined && c.end.slice(0, 10) < c.start.slice(0, 10)) {
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'end is before start' })
+    }
+  })
+export type MixpanelConfig = z.infer<typeof MixpanelConfig>
+
+/** One row of the raw export (JSONL): `{event, properties: {time, distinct_id, $insert_id, ...}}`. */
+export const RawMixpanelEvent = z.object({
+  event: z.string(),
+  properties: z.record(z.string(), z.unknown()),
+})
+export type RawMixpanelEvent = z.infer<typeof RawMixpanelEvent>
+
+/** One Engage result: `{$distinct_id, $properties}`; dates in `$properties` carry no zone. */
+export const RawMixpanelProfile = z.object({
+  $distinct_id: z.union([z.string(), z.number()]),
+  $properties: z.record(z.string(), z.unknown()),
+})
+export type RawMixpanelProfile = z.infer<typeof RawMixpanelProfile>
+
+/** A line the export stream gave that is not JSON: kept so the transform dead-letters it with a reason. */
+export interface UnparsableLine {
+  $unparsable: string
+}
+
+export type RawMixpanelRecord = RawMixpanelEvent | RawMixpanelProfile | UnparsableLine

@@ -1,0 +1,120 @@
+import {
+  epochToMillis,
+  type PostHogEvent,
+  type TransformContext,
+  type TransformResult,
+} from '@ph-import/core'
+import { wallClockToUtc } from './dates.js'
+import { identifyPair, idString, resolveDistinctId, stripDevice } from './identity.js'
+import {
+  countryName,
+  EVENT_PROPERTIES_DROPPED,
+  EVENT_PROPERTY_RENAMES,
+  EVENT_RENAMES,
+  PROVENANCE,
+} from './mapping.js'
+import type { WindowParams } from './plan.js'
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+export function mapEventProperties(props: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(props)) {
+    if (EVENT_PROPERTIES_DROPPED.has(key)) continue
+    out[EVENT_PROPERTY_RENAMES[key] ?? key] = value
+  }
+  const country = countryName(out.$geoip_country_code)
+  if (country !== undefined && out.$geoip_country_name === undefined) out.$geoip_country_name = country
+  return { ...out, ...PROVENANCE }
+}
+
+function timeOf(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined
+}
+
+/**
+ * Mixpanel's identity rows (Original ID Merge) become PostHog's own identity events: `$identify`
+ * merges `$anon_id` into `$identified_id`; `$create_alias` and `$merge` (a pair in `$distinct_ids`)
+ * become `$create_alias`. Returns undefined for ordinary events.
+ */
+function identityEvent(
+  name: string,
+  props: Record<string, unknown>,
+  distinctId: string,
+): { event: string; distinct_id: string; extra: Record<string, unknown> } | { invalid: string } | undefined {
+  if (name === '$identify') {
+    const identified = idString(props.$identified_id)
+    const anon = idString(props.$anon_id)
+    if (!identified || !anon) return { invalid: '$identify row without $identified_id and $anon_id' }
+    return { event: '$identify', distinct_id: identified, extra: { $anon_distinct_id: stripDevice(anon) } }
+  }
+  if (name === '$create_alias') {
+    const alias = idString(props.alias)
+    if (!alias) return { invalid: '$create_alias row without alias' }
+    return { event: '$create_alias', distinct_id: distinctId, extra: { alias: stripDevice(alias) } }
+  }
+  if (name === '$merge') {
+    const ids = Array.isArray(props.$distinct_ids) ? props.$distinct_ids.map(idString) : []
+    const [a, b] = ids
+    if (ids.length !== 2 || !a || !b) return { invalid: '$merge row without two $distinct_ids' }
+    return { event: '$create_alias', distinct_id: stripDevice(a), extra: { alias: stripDevice(b) } }
+  }
+  return undefined
+}
+
+/** One exported Mixpanel row → its PostHog event, preceded by a `$identify` the first time a (user, device) pair shows. */
+export function transformEvent(raw: unknown, ctx: TransformContext): TransformResult {
+  if (isObject(raw) && typeof raw.$unparsable === 'string') {
+    return ctx.reject('unparsable_line', `export line is not JSON: ${raw.$unparsable.slice(0, 120)}`)
+  }
+  if (!isObject(raw) || typeof raw.event !== 'string' || raw.event === '' || !isObject(raw.properties)) {
+    return ctx.reject('malformed_record', 'export row needs an `event` name and a `properties` object')
+  }
+  const params = ctx.partition.params as Partial<WindowParams>
+  const props = raw.properties
+  const time = timeOf(props.time)
+  if (time === undefined) return ctx.reject('missing_time', 'export row has no numeric properties.time')
+  // time_in_ms gives ms; values below 1e10 are still seconds. Pre-2023 projects export wall-clock epochs.
+  const ms = wallClockToUtc(epochToMillis(time), params.timezone ?? 'UTC')
+  if (typeof params.rangeStartMs === 'number' && ms < params.rangeStartMs) return ctx.filter('before_start')
+  if (typeof params.rangeEndMs === 'number' && ms >= params.rangeEndMs) return ctx.filter('after_end')
+  const distinctId = resolveDistinctId(props)
+  if (distinctId === undefined)
+    return ctx.reject('missing_distinct_id', 'export row has no distinct_id or $device_id')
+  // Mixpanel's own dedupe key: its raw export repeats rows, and these collapse to one uuid.
+  const uuid = ctx.uuid(idString(props.$insert_id) ?? '', raw.event, idString(props.distinct_id) ?? '', ms)
+  const timestamp = new Date(ms).toISOString()
+  const properties = mapEventProperties(props)
+  const identity = identityEvent(raw.event, props, distinctId)
+  if (identity && 'invalid' in identity) return ctx.reject('invalid_identity_event', identity.invalid)
+  if (identity) {
+    return {
+      event: identity.event,
+      distinct_id: identity.distinct_id,
+      uuid,
+      timestamp,
+      properties: { ...properties, ...identity.extra },
+    }
+  }
+  const event: PostHogEvent = {
+    event: EVENT_RENAMES[raw.event] ?? raw.event,
+    distinct_id: distinctId,
+    uuid,
+    timestamp,
+    properties,
+  }
+  const pair = identifyPair(props)
+  if (!pair || !ctx.once(`identify\u0000${pair.user}\u0000${pair.device}`)) return event
+  // Simplified ID Merge: the first row carrying both ids is where Mixpanel merged them.
+  const identify: PostHogEvent = {
+    event: '$identify',
+    distinct_id: pair.user,
+    uuid: ctx.uuid('identify', pair.user, pair.device),
+    timestamp,
+    properties: { $anon_distinct_id: pair.device, ...PROVENANCE },
+  }
+  return [identify, event]
+}
