@@ -1,7 +1,12 @@
 import type { RawAmplitudeEvent } from './schema.js'
 
 /** A generated export row; `server_upload_time` decides which export window serves it. */
-export type FakeAmplitudeRow = RawAmplitudeEvent & { server_upload_time: string; uuid: string }
+export type FakeAmplitudeRow = RawAmplitudeEvent & {
+  server_upload_time: string
+  uuid: string
+  event_time: string
+  event_type: string
+}
 
 export interface FakeDataOptions {
   /** Same seed, same rows. Default 1. */

@@ -43,8 +43,8 @@ export interface FakeAmplitude {
   /** Rows a complete export of [first, last] upload hours returns (honours the hidden recent hours). */
   exportable(startHour: string, endHour: string): FakeAmplitudeRow[]
   requests(): readonly FakeAmplitudeRequest[]
-  /** Change knobs at runtime; counters are kept unless `reset()` is called. */
-  set(knobs: FakeAmplitudeKnobs): void
+  /** Change knobs at runtime (undefined turns one off); counters are kept until `reset()`. */
+  set(knobs: { [K in keyof FakeAmplitudeKnobs]?: FakeAmplitudeKnobs[K] | undefined }): void
   reset(): void
   close(): Promise<void>
 }
@@ -160,7 +160,7 @@ export async function startFakeAmplitude(options: FakeAmplitudeOptions): Promise
     },
     requests: () => log,
     set(next) {
-      knobs = { ...knobs, ...next }
+      knobs = { ...knobs, ...(next as FakeAmplitudeKnobs) }
     },
     reset() {
       requestCount = 0

@@ -40,7 +40,11 @@ describe('export against the fake Amplitude API', () => {
     const run = await importToFile(fake)
     expect(run.result.report.error).toBeUndefined()
     expect(run.result.status).toBe('done')
-    expect(run.result.report.perPartition.map((p) => p.key)).toEqual(['2024-03-01', '2024-03-02', '2024-03-03'])
+    expect(run.result.report.perPartition.map((p) => p.key)).toEqual([
+      '2024-03-01',
+      '2024-03-02',
+      '2024-03-03',
+    ])
     expect(fake.requests().map((r) => [r.start, r.end, r.status])).toEqual([
       ['20240301T00', '20240301T23', 200],
       ['20240302T00', '20240302T23', 200],
@@ -54,12 +58,25 @@ describe('export against the fake Amplitude API', () => {
     expect(run.result.report.accounting.ok).toBe(true)
     expect(run.result.report.records.read).toBe(fake.exportable('20240301T00', '20240303T23').length)
     expect(run.result.report.filteredByReason.session_start).toBeGreaterThan(0)
+    // Each (user, device) pair's $identify is delivered before the first event that carries the pair.
+    const identified = new Set<string>()
+    let pairs = 0
+    for (const e of run.events) {
+      if (e.event === '$identify') identified.add(`${e.distinct_id}|${e.properties.$anon_distinct_id}`)
+      else if (e.properties.$amplitude_user_id && e.properties.$device_id) {
+        pairs++
+        expect(identified.has(`${e.distinct_id}|${e.properties.$device_id}`)).toBe(true)
+      }
+    }
+    expect(pairs).toBeGreaterThan(0)
   })
 
   it('imports late rows with their own (days earlier) event time', async () => {
     const late = fake
       .exportable('20240301T00', '20240302T23')
-      .filter((r) => r.event_time.slice(0, 10) < r.server_upload_time.slice(0, 10) && r.event_type === 'Purchase')
+      .filter(
+        (r) => r.event_time.slice(0, 10) < r.server_upload_time.slice(0, 10) && r.event_type === 'Purchase',
+      )
     expect(late.length).toBeGreaterThan(0)
     const run = await importToFile(fake)
     for (const row of late) {
@@ -76,17 +93,20 @@ describe('export against the fake Amplitude API', () => {
     assertExactlyOnce(run.events, expectedUuids(fake, '20240301T00', '20240301T23'))
   })
 
-  it.each([403, 401] as const)('stops on %i with a message about the key, secret or region', async (status) => {
-    fake.set({ authFailureStatus: status })
-    const run = await importToFile(fake, { secretKey: 'wrong-secret-value' })
-    expect(run.result.status).toBe('failed')
-    expect(run.result.report.error?.message).toMatch(
-      new RegExp(`HTTP ${status}, wrong API key, secret or region`),
-    )
-    expect(run.result.report.error?.hint).toMatch(/--region eu|--region/)
-    expect(JSON.stringify(run.result.report)).not.toContain('wrong-secret-value')
-    expect(fake.requests()).toHaveLength(1)
-  })
+  it.each([403, 401] as const)(
+    'stops on %i with a message about the key, secret or region',
+    async (status) => {
+      fake.set({ authFailureStatus: status })
+      const run = await importToFile(fake, { secretKey: 'wrong-secret-value' })
+      expect(run.result.status).toBe('failed')
+      expect(run.result.report.error?.message).toMatch(
+        new RegExp(`HTTP ${status}, wrong API key, secret or region`),
+      )
+      expect(run.result.report.error?.hint).toMatch(/--region eu|--region/)
+      expect(JSON.stringify(run.result.report)).not.toContain('wrong-secret-value')
+      expect(fake.requests()).toHaveLength(1)
+    },
+  )
 
   it('bisects a window that is too large (400) until it fits', async () => {
     const day = fake.exportable('20240301T00', '20240301T23')
