@@ -115,7 +115,8 @@ export interface SourceDefinition<Schema extends z.ZodType = z.ZodType, Raw = un
   description: string
   config: Schema
   capabilities?: SourceCapabilities
-  limits?: SourceLimits | ((config: z.output<Schema>) => SourceLimits)
+  // Method-style (bivariant) so a typed source is still assignable to AnySource.
+  limits?: SourceLimits | { fn(config: z.output<Schema>): SourceLimits }['fn']
   /** Stable identity of the data set (project id, file identity); default `default`. Never a secret. */
   identity?(config: z.output<Schema>): string
   plan(ctx: SourceContext<z.output<Schema>>): Promise<Partition[]> | Partition[]

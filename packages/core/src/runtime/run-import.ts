@@ -90,6 +90,8 @@ export interface RunImportOptions {
   backoff?: Partial<BackoffPolicy>
   clock?: Clock
   now?: Date
+  /** Minimum time between mid-partition export checkpoints (default 1 s). */
+  exportCheckpointMs?: number
   /** Stop after planning (for the confirmation prompt); the plan is saved. */
   planOnly?: boolean
   /** Called after planning, before any export; return false to stop (user declined). */
@@ -323,6 +325,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
             backoff,
             clock,
             save,
+            checkpointEveryMs: options.exportCheckpointMs ?? 1000,
             onRecords: (n) => {
               stats.read += n
             },

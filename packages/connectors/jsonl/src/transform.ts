@@ -1,0 +1,81 @@
+import {
+  epochToMillis,
+  isUuid,
+  type PostHogEvent,
+  type TransformContext,
+  type TransformResult,
+} from '@ph-import/core'
+import type { JsonlConfig, RawJsonlLine } from './schema.js'
+
+type Obj = Record<string, unknown>
+
+function toTimestamp(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return new Date(epochToMillis(value)).toISOString()
+  if (typeof value !== 'string' || value.trim() === '') return undefined
+  const trimmed = value.trim()
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return new Date(epochToMillis(Number(trimmed))).toISOString()
+  // Zoneless values are UTC (PostHog's rule); a date-only value is midnight UTC.
+  const zoned =
+    /[zZ]|[+-]\d{2}:?\d{2}$/.test(trimmed) || /^\d{4}-\d{2}-\d{2}$/.test(trimmed) ? trimmed : `${trimmed}Z`
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(zoned)
+  if (m && !isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3]))) return undefined
+  const ms = Date.parse(zoned.replace(' ', 'T'))
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString()
+}
+
+/** Date.parse rolls 2024-02-30 over into March; an impossible date must be refused instead. */
+function isCalendarDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate()
+}
+
+/** One JSON line of a PostHog-shaped event → the event, keeping its uuid when it has a valid one. */
+export function transformLine(raw: RawJsonlLine, ctx: TransformContext<JsonlConfig>): TransformResult {
+  const where = `${raw.file}:${raw.line}`
+  if (raw.text === null) return ctx.reject('invalid_utf8', `${where}: the line is not valid UTF-8`)
+  let value: unknown
+  try {
+    value = JSON.parse(raw.text)
+  } catch (error) {
+    return ctx.reject('unparsable_line', `${where}: not valid JSON (${(error as Error).message})`)
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return ctx.reject('not_an_object', `${where}: each line must be a JSON object`)
+  }
+  const keys = { event: 'event', distinctId: 'distinct_id', timestamp: 'timestamp', ...pick(ctx.config) }
+  const row = value as Obj
+  const props = (
+    row.properties && typeof row.properties === 'object' && !Array.isArray(row.properties)
+      ? { ...(row.properties as Obj) }
+      : {}
+  ) as Obj
+  const event = row[keys.event]
+  if (typeof event !== 'string' || event === '')
+    return ctx.reject('missing_event_name', `${where}: no "${keys.event}"`)
+  const rawId = row[keys.distinctId] ?? props.distinct_id ?? row.$distinct_id
+  const distinctId = typeof rawId === 'number' ? String(rawId) : rawId
+  if (typeof distinctId !== 'string' || distinctId === '') {
+    return ctx.reject('missing_distinct_id', `${where}: no "${keys.distinctId}"`)
+  }
+  const timestamp = toTimestamp(row[keys.timestamp] ?? props.timestamp)
+  if (!timestamp)
+    return ctx.reject('invalid_timestamp', `${where}: "${keys.timestamp}" is missing or not a date`)
+  // $set/$set_once may sit at the top level in capture payloads; PostHog's SDKs put them in properties.
+  for (const key of ['$set', '$set_once'] as const)
+    if (row[key] && typeof row[key] === 'object') props[key] = row[key]
+  props.$import_source ??= 'jsonl'
+  const out: PostHogEvent = {
+    event,
+    distinct_id: distinctId,
+    uuid: isUuid(row.uuid) ? row.uuid.toLowerCase() : ctx.uuid(raw.fileId, raw.line),
+    timestamp,
+    properties: props,
+  }
+  return out
+}
+
+function pick(config: JsonlConfig | undefined) {
+  return config
+    ? { event: config.eventKey, distinctId: config.distinctIdKey, timestamp: config.timestampKey }
+    : {}
+}

@@ -1,0 +1,170 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { createFileDestination, runImport } from '@ph-import/core'
+import { describe, expect, it } from 'vitest'
+import jsonl from '../src/index.js'
+
+const example = path.resolve(import.meta.dirname, '../examples/events.jsonl')
+
+function tmp() {
+  return mkdtempSync(path.join(tmpdir(), 'ph-jsonl-'))
+}
+function lines<T = Record<string, unknown>>(file: string): T[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T)
+}
+
+describe('jsonl connector', () => {
+  it('imports the example: good lines delivered, each bad line dead-lettered with file, line and reason', async () => {
+    const dir = tmp()
+    const out = path.join(dir, 'out.jsonl')
+    const r = await runImport({
+      source: jsonl,
+      config: { files: [example] },
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+    })
+    expect(r.status).toBe('done')
+    const events = lines<{
+      event: string
+      distinct_id: string
+      timestamp: string
+      uuid: string
+      properties: Record<string, unknown>
+    }>(out)
+    expect(events.map((e) => e.event)).toEqual(['$pageview', 'signup', 'purchase', 'purchase'])
+    expect(events[0]!.timestamp).toBe('2024-03-01T09:00:00.120Z')
+    expect(events[1]!.properties.$set).toEqual({ email: 'one@example.com' })
+    expect(events[2]!.uuid).toBe('0190a8b4-5a9c-7f3e-9c1d-2b3a4c5d6e7f')
+    expect(events[2]!.timestamp).toBe(new Date(1709290000 * 1000).toISOString())
+    expect(events[3]!.distinct_id).toBe('42')
+    expect(events[3]!.timestamp).toBe('2024-03-01T18:30:00.000Z')
+    expect(events.every((e) => e.properties.$import_source === 'jsonl')).toBe(true)
+    const rejects = lines<{ code: string; message: string }>(path.join(r.jobDir, 'rejects.jsonl'))
+    expect(rejects.map((x) => x.code)).toEqual([
+      'missing_event_name',
+      'invalid_timestamp',
+      'unparsable_line',
+      'illegal_distinct_id',
+    ])
+    expect(rejects[2]!.message).toMatch(/events\.jsonl:7: not valid JSON/)
+    expect(r.report.accounting.ok).toBe(true)
+  })
+
+  it('gives the same uuids for the same file content wherever it lives, plain or gzipped', async () => {
+    const dir = tmp()
+    const moved = path.join(dir, 'renamed.jsonl')
+    writeFileSync(moved, readFileSync(example))
+    const a = path.join(dir, 'a.jsonl')
+    const b = path.join(dir, 'b.jsonl')
+    await runImport({
+      source: jsonl,
+      config: { files: [example] },
+      destination: createFileDestination({ path: a }),
+      stateDir: dir,
+    })
+    await runImport({
+      source: jsonl,
+      config: { files: [moved] },
+      destination: createFileDestination({ path: b }),
+      stateDir: dir,
+    })
+    expect(lines<{ uuid: string }>(b).map((e) => e.uuid)).toEqual(
+      lines<{ uuid: string }>(a).map((e) => e.uuid),
+    )
+    const gz = path.join(dir, 'events.jsonl.gz')
+    writeFileSync(gz, gzipSync(readFileSync(example)))
+    const c = path.join(dir, 'c.jsonl')
+    await runImport({
+      source: jsonl,
+      config: { files: [path.join(dir, '*.gz')] },
+      destination: createFileDestination({ path: c }),
+      stateDir: dir,
+    })
+    expect(lines<{ event: string }>(c).map((e) => e.event)).toEqual(
+      lines<{ event: string }>(a).map((e) => e.event),
+    )
+  })
+
+  it('dead-letters invalid UTF-8 and binary garbage without stopping', async () => {
+    const dir = tmp()
+    const file = path.join(dir, 'mixed.jsonl')
+    const good = '{"event":"ok","distinct_id":"u","timestamp":"2024-01-01T00:00:00Z"}\n'
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from(good), Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a]), Buffer.from(good)]),
+    )
+    const out = path.join(dir, 'o.jsonl')
+    const r = await runImport({
+      source: jsonl,
+      config: { files: [file] },
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+    })
+    expect(lines(out)).toHaveLength(2)
+    expect(r.report.rejectsByCode).toEqual({ invalid_utf8: 1 })
+  })
+
+  it('resumes mid-file from its byte-offset cursor: no gap, no repeat', async () => {
+    const dir = tmp()
+    const file = path.join(dir, 'big.jsonl')
+    const n = 60_000
+    writeFileSync(
+      file,
+      Array.from({ length: n }, (_, i) =>
+        JSON.stringify({
+          event: 'e',
+          distinct_id: `u${i % 97}`,
+          timestamp: 1_700_000_000_000 + i,
+          properties: { i },
+        }),
+      ).join('\n'),
+    )
+    const out = path.join(dir, 'o.jsonl')
+    const controller = new AbortController()
+    let pages = 0
+    const first = await runImport({
+      source: {
+        ...jsonl,
+        export: (ctx) =>
+          abortAfter(
+            jsonl.export(ctx as Parameters<typeof jsonl.export>[0]),
+            () => ++pages === 7 && controller.abort(),
+          ),
+      },
+      config: { files: [file] },
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e9,
+      signal: controller.signal,
+      exportCheckpointMs: 0,
+    })
+    expect(first.status).toBe('interrupted')
+    const state = JSON.parse(readFileSync(path.join(first.jobDir, 'state.json'), 'utf8'))
+    expect(state.partitions[0].export.status).toBe('partial')
+    expect(state.partitions[0].export.cursor.line).toBeGreaterThanOrEqual(5 * 5000)
+    expect(state.partitions[0].export.cursor.offset).toBeGreaterThan(0)
+    const second = await runImport({
+      source: jsonl,
+      config: { files: [file] },
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e9,
+    })
+    expect(second.status).toBe('done')
+    const got = lines<{ properties: { i: number } }>(out).map((e) => e.properties.i)
+    expect(new Set(got).size).toBe(n)
+    expect(second.report.records.read).toBe(n)
+  })
+})
+
+async function* abortAfter<T>(pages: AsyncIterable<T>, onPage: () => unknown): AsyncIterable<T> {
+  for await (const page of pages) {
+    yield page
+    onPage()
+  }
+}
