@@ -95,7 +95,9 @@ export async function* splitLines(chunks: AsyncIterable<Buffer>): AsyncIterable<
 
 /** Streams the lines of a (multi-member) gzip file. */
 export function readGzipLines(file: string): AsyncIterable<string> {
-  return splitLines(createReadStream(file, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 18 })))
+  return splitLines(
+    createReadStream(file, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 18 })),
+  )
 }
 
 /** Streams the lines of a plain text file (staged events). */
