@@ -7,7 +7,8 @@ export function planAmplitude({ config, now, warn }: SourceContext<AmplitudeConf
   const first = startHour(config.start)
   const ceiling = completeBefore(now)
   const requested = config.end === undefined ? ceiling : endExclusive(config.end)
-  if (requested <= first) throw new ConfigError(`end (${config.end}) is not after start (${config.start})`)
+  if (config.end !== undefined && requested <= first)
+    throw new ConfigError(`end (${config.end}) is not after start (${config.start})`)
   const end = Math.min(requested, ceiling)
   if (config.end !== undefined && end < requested) {
     warn(
