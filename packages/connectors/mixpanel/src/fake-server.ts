@@ -160,7 +160,9 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions = {}): Prom
     const out = handleExport(project, ask)
     if (out.status !== 200) return send(out.status, out.body)
     let text = out.body
-    if (take('terminatedEarly')) {
+    // One body fault per answer, so each knob shows up as exactly one failed download.
+    const early = take('terminatedEarly')
+    if (early) {
       const lines = text.split('\n')
       text = `${lines.slice(0, Math.floor(lines.length / 2)).join('\n')}\nterminated early\n`
     }
@@ -174,12 +176,12 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions = {}): Prom
       'content-type': 'text/plain; charset=utf-8',
       ...(gzip ? { 'content-encoding': 'gzip' } : {}),
     })
-    if (take('resets')) {
+    if (!early && take('resets')) {
       res.write(bytes.subarray(0, Math.floor(bytes.length / 2)))
       setTimeout(() => res.socket?.destroy(), 10)
       return
     }
-    if (gzip && take('truncatedGzip')) bytes = bytes.subarray(0, bytes.length - 64)
+    if (!early && gzip && take('truncatedGzip')) bytes = bytes.subarray(0, bytes.length - 64)
     for (let i = 0; i < bytes.length; i += 16_384) res.write(bytes.subarray(i, i + 16_384))
     res.end()
   }

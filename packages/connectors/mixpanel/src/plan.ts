@@ -10,6 +10,8 @@ export interface WindowParams {
   /** Exact range bounds (UTC ms) when start/end were datetimes; events outside are filtered. */
   rangeStartMs: number | null
   rangeEndMs: number | null
+  /** 1 on the halves of a window that proved too big: replan leaves them as they are. */
+  split?: number
 }
 
 const PREFIX = 'events:'
@@ -97,7 +99,8 @@ function windowOf(p: Pick<Partition, 'params'>): { from: string; to: string } {
 export function replanWindows(ctx: ReplanContext<MixpanelConfig>): Partition[] | undefined {
   const c = ctx.config
   const seen = ctx.exported.filter((e) => isEventsPartition(e.partition)).slice(-3)
-  const pending = ctx.pending.filter(isEventsPartition)
+  // Halves of a window that proved too big keep their size; re-merging them would only split again.
+  const pending = ctx.pending.filter((p) => isEventsPartition(p) && p.params.split !== 1)
   if (seen.length === 0 || pending.length === 0) return undefined
   let perDay = 0
   let widest = 1
@@ -111,7 +114,7 @@ export function replanWindows(ctx: ReplanContext<MixpanelConfig>): Partition[] |
   const size = Math.max(1, Math.min(ideal, c.maxWindowDays, widest * 4))
   const first = pending[0]
   if (!first) return undefined
-  const { from: _f, to: _t, ...template } = first.params as WindowParams
+  const { from: _f, to: _t, split: _s, ...template } = first.params as WindowParams
   // Re-cut each run of adjacent pending days; gaps (failed or done windows) stay gaps.
   const runs: Array<{ from: string; to: string }> = []
   for (const p of [...pending].sort((a, b) => (a.order ?? '').localeCompare(b.order ?? ''))) {
@@ -126,7 +129,8 @@ export function replanWindows(ctx: ReplanContext<MixpanelConfig>): Partition[] |
   ctx.logger.info(
     `resizing ${pending.length} pending windows to ${size} day(s) (~${Math.round(perDay)} events/day)`,
   )
-  return [...ctx.pending.filter((p) => !isEventsPartition(p)), ...reshaped]
+  const kept = ctx.pending.filter((p) => !isEventsPartition(p) || p.params.split === 1)
+  return [...kept, ...reshaped]
 }
 
 /** Halves a window that turned out too big while streaming it. */
@@ -134,7 +138,8 @@ export function splitWindow(p: Partition): Partition[] | undefined {
   const { from, to } = windowOf(p)
   const days = daysInclusive(from, to)
   if (days < 2) return undefined
-  const { from: _f, to: _t, ...template } = p.params as WindowParams
+  const { from: _f, to: _t, ...rest } = p.params as WindowParams
+  const template = { ...rest, split: 1 }
   const mid = addDays(from, Math.floor(days / 2) - 1)
   return [windowPartition(template, from, mid), windowPartition(template, addDays(mid, 1), to)]
 }

@@ -1,0 +1,175 @@
+import type { PostHogEvent } from '@ph-import/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { projectIdentity } from '../src/index.js'
+import { type FakeMixpanel, type FakeProjectOptions, startFakeMixpanel } from '../src/testing.js'
+import { expectedUuid, importInto, serviceAccountConfig } from './helpers.js'
+
+let fake: FakeMixpanel | undefined
+afterEach(async () => {
+  await fake?.close()
+  fake = undefined
+})
+
+async function start(project: FakeProjectOptions = {}, now?: number) {
+  fake = await startFakeMixpanel({ seed: 7, projects: [project], ...(now !== undefined ? { now } : {}) })
+  return fake
+}
+
+/** Every logical Mixpanel event plus one $identify per (user, device) pair, by uuid. */
+function expectedIds(f: FakeMixpanel, identity = 'project:1234'): Set<string> {
+  return new Set(f.project().rows.map((r) => expectedUuid(r, identity)))
+}
+
+/** Uuids of the imported Mixpanel rows: synthesized $identify events (no mp_lib) are counted apart. */
+function eventIds(events: PostHogEvent[]): string[] {
+  return events.filter((e) => e.event !== '$set' && e.properties.mp_lib !== undefined).map((e) => e.uuid)
+}
+
+describe('export against the fake Mixpanel', () => {
+  it('imports every event once, profiles first, over gzip, without `limit` and without a 429', async () => {
+    const f = await start()
+    const { result, events } = await importInto(serviceAccountConfig(f))
+    expect(result.status).toBe('done')
+    const profiles = f.project().profiles.length
+    expect(events.slice(0, profiles).every((e) => e.event === '$set')).toBe(true)
+    expect(events.filter((e) => e.event === '$set')).toHaveLength(profiles)
+    const ids = eventIds(events.slice(profiles))
+    expect(new Set(ids)).toEqual(expectedIds(f))
+    expect(ids.length).toBe(new Set(ids).size)
+    const pairs = new Set(
+      f
+        .project()
+        .rows.filter((r) => r.properties.$user_id !== undefined)
+        .map((r) => `${r.properties.$user_id}/${r.properties.$device_id}`),
+    )
+    expect(events.filter((e) => e.event === '$identify')).toHaveLength(pairs.size)
+    const log = f.requests()
+    expect(log.filter((r) => r.endpoint === 'export').every((r) => r.params.limit === undefined)).toBe(true)
+    expect(log.filter((r) => r.endpoint === 'export').every((r) => r.params.time_in_ms === 'true')).toBe(true)
+    expect(log.some((r) => r.gzip)).toBe(true)
+    expect(log.filter((r) => r.status === 429)).toEqual([])
+    // Adjacent inclusive windows never share a day.
+    const windows = log
+      .filter((r) => r.endpoint === 'export')
+      .map((r) => [r.params.from_date, r.params.to_date])
+    expect(windows).toEqual([
+      ['2024-03-01', '2024-03-07'],
+      ['2024-03-08', '2024-03-14'],
+    ])
+  })
+
+  it('authenticates with the legacy project secret', async () => {
+    const f = await start({ duplicateRate: 0 })
+    const config = {
+      baseUrl: f.url,
+      apiSecret: f.project().apiSecret,
+      start: '2024-03-01',
+      end: '2024-03-03',
+      profiles: false,
+    }
+    const { result, events } = await importInto(config)
+    expect(result.status).toBe('done')
+    const identity = projectIdentity({ apiSecret: f.project().apiSecret } as never)
+    const expected = f
+      .project()
+      .rows.filter((r) => r.utcMs < Date.parse('2024-03-04'))
+      .map((r) => expectedUuid(r, identity))
+    expect(new Set(eventIds(events))).toEqual(new Set(expected))
+  })
+
+  it('retries a 5xx, a reset stream, a `terminated early` body and a truncated gzip: no duplicate, no gap', async () => {
+    const f = await start({ eventsPerDay: 120 })
+    f.setFaults({ serverErrors: 1, resets: 1, terminatedEarly: 1, truncatedGzip: 1 })
+    const { result, events, progress } = await importInto(serviceAccountConfig(f, { profiles: false }))
+    expect(result.status).toBe('done')
+    expect(f.faults()).toMatchObject({ serverErrors: 0, resets: 0, terminatedEarly: 0, truncatedGzip: 0 })
+    expect(progress.filter((p) => p.type === 'retry')).toHaveLength(4)
+    const ids = eventIds(events)
+    expect(ids.length).toBe(new Set(ids).size)
+    expect(new Set(ids)).toEqual(expectedIds(f))
+  })
+
+  it('treats an empty body as an empty window', async () => {
+    const f = await start({ from: '2024-03-01', to: '2024-03-02' })
+    const { result, events } = await importInto(
+      serviceAccountConfig(f, { profiles: false, end: '2024-03-20' }),
+      {
+        now: new Date('2024-04-01T00:00:00Z'),
+      },
+    )
+    expect(result.status).toBe('done')
+    expect(new Set(eventIds(events))).toEqual(expectedIds(f))
+    const empty = f.requests().filter((r) => r.endpoint === 'export' && r.params.from_date === '2024-03-15')
+    expect(empty).toMatchObject([{ status: 200, gzip: false }])
+  })
+
+  it('fails fatally, saying what to change, on 401, 402 and a plan without Engage', async () => {
+    const f = await start()
+    const bad = await importInto({ ...serviceAccountConfig(f), serviceAccountSecret: 'wrong-secret' })
+    expect(bad.result.status).toBe('failed')
+    expect(bad.result.report.error?.message).toMatch(/refused the credentials \(401\)/)
+    expect(bad.result.report.error?.hint).toMatch(/--region/)
+    expect(JSON.stringify(bad.result.report)).not.toContain('wrong-secret')
+
+    f.setPlan(1234, 'free')
+    const free = await importInto(serviceAccountConfig(f))
+    expect(free.result.status).toBe('failed')
+    expect(free.result.report.error?.message).toMatch(/402/)
+    expect(free.result.report.error?.hint).toMatch(/--no-profiles/)
+
+    f.setPlan(1234, 'none')
+    const none = await importInto(serviceAccountConfig(f, { profiles: false }))
+    expect(none.result.report.error?.message).toMatch(/plan does not allow API calls \(402\)/)
+  })
+
+  it('pre-2023 project: a UTC run that asks for "tomorrow" gets a fatal 400; --timezone fixes it', async () => {
+    // 03:00 UTC on 15 March is still 14 March in Los Angeles.
+    const now = Date.parse('2024-03-15T03:00:00Z')
+    const f = await start({ timezone: 'America/Los_Angeles', createdAt: '2021-06-01' }, now)
+    const wrong = await importInto(serviceAccountConfig(f, { profiles: false, end: '2024-03-15' }), {
+      now: new Date(now),
+    })
+    expect(wrong.result.status).toBe('failed')
+    expect(wrong.result.report.error?.message).toMatch(/to_date is later than today/)
+    expect(wrong.result.report.error?.hint).toMatch(/--timezone/)
+
+    const right = await importInto(
+      serviceAccountConfig(f, { profiles: false, end: '2024-03-15', timezone: 'America/Los_Angeles' }),
+      { now: new Date(now) },
+    )
+    expect(right.result.status).toBe('done')
+    expect(right.result.report.warnings.join('\n')).toMatch(
+      /after today \(2024-03-14 in America\/Los_Angeles\)/,
+    )
+    // Days are local: the import covers LA days 1..14 March; times come back as true UTC instants.
+    const from = Date.parse('2024-03-01T08:00:00Z')
+    const until = Date.parse('2024-03-15T07:00:00Z')
+    const expected = f
+      .project()
+      .rows.filter((r) => r.utcMs >= from && r.utcMs < until)
+      .map((r) => expectedUuid(r))
+    expect(new Set(eventIds(right.events))).toEqual(new Set(expected))
+    const byUuid = new Map(f.project().rows.map((r) => [expectedUuid(r), r.utcMs]))
+    for (const e of right.events.slice(0, 50)) {
+      const ms = byUuid.get(e.uuid)
+      if (ms !== undefined) expect(e.timestamp).toBe(new Date(ms).toISOString())
+    }
+  })
+
+  it('passes the event and where filters through', async () => {
+    const f = await start()
+    const { events } = await importInto(
+      serviceAccountConfig(f, {
+        profiles: false,
+        events: ['Purchase', 'Signed Up'],
+        where: 'properties["mp_lib"] == "web"',
+      }),
+    )
+    expect(events.length).toBeGreaterThan(0)
+    const names = new Set(events.filter((e) => e.event !== '$identify').map((e) => e.event))
+    expect(names).toEqual(new Set(['Purchase', 'Signed Up']))
+    expect(events.filter((e) => e.event !== '$identify').every((e) => e.properties.mp_lib === 'web')).toBe(
+      true,
+    )
+  })
+})
