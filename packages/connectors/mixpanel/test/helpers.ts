@@ -43,7 +43,11 @@ export function transformContext(partition: Partition, identity = 'project:1234'
     partition,
     uuid: (...parts) => deterministicUuid('mixpanel', identity, parts.join('\u0000')),
     uuidFromContent: (r) => deterministicUuid('mixpanel', identity, `content:${contentHash(r)}`),
-    once: (key) => (seen.has(key) ? false : (seen.add(key), true)),
+    once: (key) => {
+      if (seen.has(key)) return false
+      seen.add(key)
+      return true
+    },
     reject: (code, message) => ({ rejected: true, code, message }),
     filter: (reason) => ({ filtered: true, reason }),
   }
