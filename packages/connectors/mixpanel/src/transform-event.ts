@@ -105,12 +105,12 @@ export function transformEvent(raw: unknown, ctx: TransformContext): TransformRe
     return ctx.reject('missing_distinct_id', 'export row has no distinct_id or $device_id')
   // Mixpanel's own dedupe key: its raw export repeats rows, and these collapse to one uuid.
   const uuid = ctx.uuid(idString(props.$insert_id) ?? '', raw.event, idString(props.distinct_id) ?? '', ms)
+  const identity = identityEvent(raw.event, props, distinctId)
+  if (identity && 'invalid' in identity) return ctx.reject('invalid_identity_event', identity.invalid)
   // Raw export is not deduplicated; a repeat is always in the same window (same day).
   if (!firstSighting(ctx, uuid)) return ctx.filter('duplicate_in_export')
   const timestamp = new Date(ms).toISOString()
   const properties = mapEventProperties(props)
-  const identity = identityEvent(raw.event, props, distinctId)
-  if (identity && 'invalid' in identity) return ctx.reject('invalid_identity_event', identity.invalid)
   if (identity) {
     return {
       event: identity.event,
