@@ -154,9 +154,10 @@ export function estimateDuration(
   const seconds =
     queries <= perHour ? Math.ceil(queries / 3) : Math.ceil(((queries - perHour) / perHour) * 3600)
   const hours = seconds / 3600
-  const human = hours >= 1 ? `${hours.toFixed(1)} h` : `${Math.max(1, Math.round(seconds / 60))} min`
+  const human =
+    hours >= 1 ? `${hours.toFixed(1)} h` : seconds >= 60 ? `${Math.round(seconds / 60)} min` : `${seconds} s`
   return {
     seconds,
-    note: `${queries} Mixpanel export queries at ${perHour}/hour (Mixpanel's limit) take at least ${human}; windows grow while days are small, so likely fewer`,
+    note: `${queries} Mixpanel queries at ${perHour}/hour (Mixpanel's limit) take at least ${human}; windows grow while days are small, so likely fewer`,
   }
 }
