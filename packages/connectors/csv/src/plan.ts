@@ -1,0 +1,95 @@
+import path from 'node:path'
+import { ConfigError, expandFiles, fileIdentity, type Partition, type SourceContext } from '@ph-import/core'
+import { bomLength, detectDelimiter, isGzipFile, readHead, readHeader } from './read.js'
+import { type CsvConfig, normalizeDelimiter } from './schema.js'
+
+/** What export needs to know about one file; stored in the plan, so a resume reads it identically. */
+export interface FileParams {
+  /** Absolute path. */
+  path: string
+  /** Path relative to the working directory (posix): what reports and dead letters show. */
+  name: string
+  /** Content identity (size + hash of the first MiB): detects a file changed under a job. */
+  fileId: string
+  gzip: boolean
+  delimiter: string
+  columns: string[]
+  dataOffset: number
+  dataLine: number
+  [key: string]: string | number | boolean | string[]
+}
+
+function displayName(file: string): string {
+  return path.relative(process.cwd(), file).split(path.sep).join('/') || path.basename(file)
+}
+
+/** Columns the mapping requires in every file; a missing one stops before anything is imported. */
+function requiredColumns(config: CsvConfig): Array<[string, string]> {
+  const required: Array<[string, string]> = [
+    [config.distinctIdColumn, '--distinct-id-column'],
+    [config.timestampColumn, '--timestamp-column'],
+  ]
+  if (config.event === undefined)
+    required.unshift([config.eventColumn, '--event-column (or a constant --event)'])
+  if (config.idColumn) required.push([config.idColumn, '--id-column'])
+  return required
+}
+
+function optionalColumns(config: CsvConfig): string[] {
+  return [
+    ...(config.properties ?? []),
+    ...config.set,
+    ...config.setOnce,
+    ...Object.keys(config.rename),
+    ...Object.keys(config.types),
+  ]
+}
+
+/**
+ * One partition per file, in sorted path order. The key is the path relative to the working directory:
+ * unique within the job, readable in reports, and the same every time the command is re-run from there.
+ * The header is read here so a wrong column name fails before any export starts.
+ */
+export async function planFiles(ctx: SourceContext<CsvConfig>): Promise<Partition[]> {
+  const { config } = ctx
+  const files = await expandFiles(config.files)
+  const partitions: Partition[] = []
+  for (const file of files) {
+    const name = displayName(file)
+    const gzip = await isGzipFile(file)
+    const head = await readHead(file, gzip)
+    const delimiter =
+      config.delimiter === 'auto' ? detectDelimiter(head, file) : normalizeDelimiter(config.delimiter)
+    const header = config.columns
+      ? { columns: config.columns, dataOffset: bomLength(head), dataLine: 0, renamed: [] }
+      : await readHeader(file, gzip, delimiter, config.maxRowBytes)
+    if (!header) {
+      ctx.warn(`${name} is empty: skipped`)
+      continue
+    }
+    if (header.renamed.length > 0) ctx.warn(`${name}: header names changed: ${header.renamed.join(', ')}`)
+    const present = new Set(header.columns)
+    for (const [column, flag] of requiredColumns(config)) {
+      if (!present.has(column)) {
+        throw new ConfigError(`${name} has no column ${JSON.stringify(column)}`, {
+          hint: `its columns are: ${header.columns.join(', ')}; choose one with ${flag}${delimiter === ',' && header.columns.length === 1 ? ' (or give --delimiter)' : ''}`,
+        })
+      }
+    }
+    const absent = [...new Set(optionalColumns(config))].filter((c) => !present.has(c))
+    if (absent.length > 0)
+      ctx.warn(`${name} has no column ${absent.map((c) => JSON.stringify(c)).join(', ')}`)
+    const params: FileParams = {
+      path: file,
+      name,
+      fileId: await fileIdentity(file),
+      gzip,
+      delimiter,
+      columns: header.columns,
+      dataOffset: header.dataOffset,
+      dataLine: header.dataLine,
+    }
+    partitions.push({ key: name, params })
+  }
+  return partitions
+}

@@ -1,0 +1,193 @@
+import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { pipeline, type Readable, Transform } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import { type Options, parse } from 'csv-parse'
+
+const READ_CHUNK = 256 * 1024
+
+/** gzip is recognised by its magic bytes (1f 8b), not the name: `.csv.gz`, `.tgz`-style names all work. */
+export async function isGzipFile(file: string): Promise<boolean> {
+  const handle = await open(file, 'r')
+  try {
+    const magic = Buffer.alloc(2)
+    const { bytesRead } = await handle.read(magic, 0, 2, 0)
+    return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Drops the first `count` bytes of a stream: resuming a gzip file at a decompressed offset. */
+function skipBytes(count: number): Transform {
+  let left = count
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (left >= chunk.length) {
+        left -= chunk.length
+        done()
+        return
+      }
+      const rest = left > 0 ? chunk.subarray(left) : chunk
+      left = 0
+      done(null, rest)
+    },
+  })
+}
+
+/**
+ * The file's decoded bytes from `offset` on, as a list of streams to pipe in order. A plain file seeks;
+ * a gzip stream cannot, so it is decompressed from the start and the first `offset` bytes dropped
+ * (CPU only: nothing before the offset is parsed or staged again).
+ */
+function decodedStreams(file: string, gzip: boolean, offset: number): Array<Readable | Transform> {
+  if (!gzip) return [createReadStream(file, { start: offset, highWaterMark: READ_CHUNK })]
+  const streams: Array<Readable | Transform> = [
+    createReadStream(file, { highWaterMark: READ_CHUNK }),
+    createGunzip({ chunkSize: 64 * 1024 }),
+  ]
+  if (offset > 0) streams.push(skipBytes(offset))
+  return streams
+}
+
+/**
+ * The decoded bytes from `offset` through `tail` (a parser), joined with pipeline so a read or gunzip
+ * error reaches the consumer of `tail` instead of leaving it waiting, and an early `break` by the
+ * consumer closes the file.
+ */
+export function openDecoded<T extends Transform>(file: string, gzip: boolean, offset: number, tail: T): T {
+  // The callback only swallows the error here: it is re-raised to whoever iterates `tail`.
+  return pipeline([...decodedStreams(file, gzip, offset), tail], () => {}) as T
+}
+
+/** The first `max` decoded bytes (fewer for a short file). */
+export async function readHead(file: string, gzip: boolean, max = 64 * 1024): Promise<Buffer> {
+  const stream = openDecoded(file, gzip, 0, new Transform({ transform: (c, _e, done) => done(null, c) }))
+  const chunks: Buffer[] = []
+  let size = 0
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk)
+      size += chunk.length
+      if (size >= max) break
+    }
+  } finally {
+    stream.destroy()
+  }
+  return Buffer.concat(chunks).subarray(0, max)
+}
+
+export function bomLength(head: Buffer): number {
+  return head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0
+}
+
+const CANDIDATES = [',', ';', '\t', '|']
+
+/**
+ * The delimiter that occurs most often (outside quotes) in the first line. `.tsv` names mean tab.
+ * Spreadsheets in locales with a decimal comma write `;`, which is why this is not just `,`.
+ */
+export function detectDelimiter(head: Buffer, fileName: string): string {
+  if (/\.tsv(\.gz)?$/i.test(fileName)) return '\t'
+  const text = head.subarray(bomLength(head)).toString('utf8')
+  const counts = new Map<string, number>(CANDIDATES.map((c) => [c, 0]))
+  let quoted = false
+  for (const ch of text) {
+    if (ch === '"') quoted = !quoted
+    else if (!quoted && (ch === '\n' || ch === '\r')) break
+    else if (!quoted && counts.has(ch)) counts.set(ch, counts.get(ch)! + 1)
+  }
+  let best = ','
+  for (const c of CANDIDATES) if (counts.get(c)! > counts.get(best)!) best = c
+  return best
+}
+
+/** The csv-parse options every read uses, so the header read and the export parse identically. */
+export function parserOptions(delimiter: string, maxRowBytes: number): Options {
+  return {
+    delimiter,
+    info: true,
+    // Quotes inside unquoted fields (5" screen, "a"b) are kept literally: real exports have them, and a
+    // strict parser loses every row after the first one it refuses.
+    relax_quotes: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    max_record_size: maxRowBytes,
+  }
+}
+
+/** What csv-parse yields with `info: true` (the fields we read). */
+export interface ParsedRecord {
+  record: string[]
+  info: { bytes: number; lines: number; empty_lines: number }
+}
+
+/**
+ * csv-parse counts a CRLF inside a quoted value as two lines (it sees \r and \n separately), but a
+ * record's own CRLF as one; subtracting these keeps reported line numbers physical.
+ */
+export function crlfInside(record: readonly string[]): number {
+  let n = 0
+  for (const value of record) {
+    for (let i = value.indexOf('\r\n'); i >= 0; i = value.indexOf('\r\n', i + 2)) n++
+  }
+  return n
+}
+
+/** Newlines inside the values: how many physical lines a record spans beyond its first. */
+export function newlinesInside(record: readonly string[]): number {
+  let n = 0
+  for (const value of record) {
+    for (let i = value.indexOf('\n'); i >= 0; i = value.indexOf('\n', i + 1)) n++
+  }
+  return n
+}
+
+export interface Header {
+  columns: string[]
+  /** Decoded byte offset just past the header row: where data starts. */
+  dataOffset: number
+  /** Physical line the header ends on. */
+  dataLine: number
+  /** Names that had to be changed (blank or repeated), for a warning. */
+  renamed: string[]
+}
+
+/** Blank names become `column_<n>`, repeats get `_2`, `_3`: every value keeps a distinct key. */
+export function uniqueColumns(names: readonly string[]): { columns: string[]; renamed: string[] } {
+  const seen = new Set<string>()
+  const renamed: string[] = []
+  const columns = names.map((raw, i) => {
+    let name = raw.trim() || `column_${i + 1}`
+    if (seen.has(name)) {
+      let n = 2
+      while (seen.has(`${name}_${n}`)) n++
+      name = `${name}_${n}`
+    }
+    if (name !== raw) renamed.push(`${JSON.stringify(raw)} → ${name}`)
+    seen.add(name)
+    return name
+  })
+  return { columns, renamed }
+}
+
+/** Parses the first row (the header) with the export's own parser; undefined for an empty file. */
+export async function readHeader(
+  file: string,
+  gzip: boolean,
+  delimiter: string,
+  maxRowBytes: number,
+): Promise<Header | undefined> {
+  const parser = openDecoded(file, gzip, 0, parse({ ...parserOptions(delimiter, maxRowBytes), bom: true }))
+  try {
+    for await (const item of parser as AsyncIterable<ParsedRecord>) {
+      const { columns, renamed } = uniqueColumns(item.record)
+      const dataLine = item.info.lines - crlfInside(item.record)
+      return { columns, renamed, dataOffset: item.info.bytes, dataLine }
+    }
+    return undefined
+  } finally {
+    parser.destroy()
+  }
+}
