@@ -1,0 +1,64 @@
+import type { Command } from '@oclif/core'
+import { BaseCommand } from '../base-command.js'
+import { importFlags, RESERVED_FLAGS } from '../run/common-flags.js'
+import { absolute, defined, runOptions, type SendFlagValues } from '../run/from-flags.js'
+import { runJob } from '../run/run-job.js'
+import { loadMappingFile, loadTransformModule } from '../run/user-files.js'
+import type { Connector } from './discover.js'
+import { type ConfigField, configFields, flagsToConfig, oclifFlags } from './schema-flags.js'
+
+type Flags = SendFlagValues & { mapping?: string; transform?: string } & Record<string, unknown>
+
+function examplesFor(connector: Connector, fields: readonly ConfigField[]): string[] {
+  const required = fields.filter((f) => f.required && !f.secret && !f.env)
+  const args = required.map((f) => `--${f.flag} ${f.kind === 'number' ? '1' : `<${f.flag}>`}`).join(' ')
+  const envs = fields.filter((f) => f.secret && f.env).map((f) => `${f.env}=...`)
+  const prefix = envs.length > 0 ? `${envs.join(' ')} ` : ''
+  return [
+    `${prefix}POSTHOG_PROJECT_API_KEY=phc_... <%= config.bin %> ${connector.name} ${args} --posthog-host eu`,
+    `${prefix}<%= config.bin %> ${connector.name} ${args} --dry-run`,
+  ]
+}
+
+/**
+ * Builds `ph-import <connector>`: flags, help, required flags and env fallbacks all come from the
+ * connector's zod config schema, plus the common import flags. The connector ships no CLI code.
+ */
+export function connectorCommand(connector: Connector): Command.Class {
+  const fields = configFields(connector.source.config, RESERVED_FLAGS)
+  return class ConnectorCommand extends BaseCommand {
+    static override summary = connector.description
+    static override description =
+      `${connector.description}\n\nImports into PostHog exactly once: re-running the same command resumes the job. Flags come from ${connector.packageName}@${connector.version}; secrets can be given through the environment variables shown.`
+    static override examples = examplesFor(connector, fields)
+    static override flags = { ...oclifFlags(fields, { requireFields: true }), ...importFlags }
+
+    async run(): Promise<void> {
+      const { flags: parsed } = await this.parse(this.ctor as Command.Class)
+      const flags = parsed as Flags
+      const mapping = flags.mapping ? await loadMappingFile(flags.mapping) : undefined
+      const transformHook = flags.transform ? await loadTransformModule(flags.transform) : undefined
+      const { exitCode } = await runJob({
+        source: connector.source,
+        fields,
+        config: flagsToConfig(fields, flags),
+        settings: {
+          connector: connector.name,
+          posthogHost: flags['posthog-host'],
+          dryRun: flags['dry-run'],
+          ...defined({
+            rate: flags.rate,
+            batchSize: flags['batch-size'],
+            mapping,
+            mappingFile: absolute(flags.mapping),
+            transformFile: absolute(flags.transform),
+            output: absolute(flags.output),
+          }),
+        },
+        transformHook,
+        options: runOptions(flags),
+      })
+      if (exitCode !== 0) this.exit(exitCode)
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { Flags } from '@oclif/core'
+
+const number = (flag: string, options: { min: number }) =>
+  Flags.custom<number>({
+    parse: async (input) => {
+      const value = Number(input)
+      if (input.trim() === '' || !Number.isFinite(value) || value < options.min)
+        throw new Error(`--${flag} expects a number of at least ${options.min}, got "${input}"`)
+      return value
+    },
+  })
+
+/** Flags every command that touches a state directory has. */
+export const stateFlags = {
+  'state-dir': Flags.string({
+    description: 'where job state lives (checkpoints, staged files, rejects, reports)',
+    env: 'PH_IMPORT_STATE_DIR',
+    default: '.ph-import',
+    helpGroup: 'GLOBAL',
+  }),
+  json: Flags.boolean({
+    description: 'machine-readable output: newline-delimited JSON (see README for the shape)',
+    helpGroup: 'GLOBAL',
+  }),
+  debug: Flags.boolean({ description: 'show stack traces and debug logs', helpGroup: 'GLOBAL' }),
+}
+
+/** Destination and run options shared by every import, resume and retry. */
+export const sendFlags = {
+  'posthog-host': Flags.string({
+    description: 'PostHog host: us, eu, or a URL (self-hosted, or the local sandbox)',
+    env: 'POSTHOG_HOST',
+    default: 'us',
+    helpGroup: 'POSTHOG',
+  }),
+  'posthog-key': Flags.string({
+    description: 'PostHog project API key (phc_...); secret: never stored or printed',
+    env: 'POSTHOG_PROJECT_API_KEY',
+    helpGroup: 'POSTHOG',
+  }),
+  rate: number('rate', { min: 1 })({
+    description: 'events per second sent to PostHog (default 1000)',
+    helpGroup: 'POSTHOG',
+  }),
+  'batch-size': number('batch-size', { min: 1 })({
+    description: 'events per request (default 1000, never above --rate)',
+    helpGroup: 'POSTHOG',
+  }),
+  'dry-run': Flags.boolean({
+    description: 'do everything but send: write the events to a file and print the validation report',
+    helpGroup: 'POSTHOG',
+  }),
+  output: Flags.string({
+    description: 'with --dry-run: the JSON-lines file to write (default: dry-run.jsonl in the job directory)',
+    helpGroup: 'POSTHOG',
+    dependsOn: ['dry-run'],
+  }),
+  yes: Flags.boolean({
+    char: 'y',
+    description: 'start without asking for confirmation',
+    helpGroup: 'GLOBAL',
+  }),
+  ...stateFlags,
+}
+
+/** Flags of `ph-import <connector>`: sending plus mapping, transform and a fresh start. */
+export const importFlags = {
+  mapping: Flags.string({
+    description: 'mapping file (JSON or YAML): renames, drops, constant properties, event filters',
+    helpGroup: 'MAPPING',
+  }),
+  transform: Flags.string({
+    description:
+      'JS module (.js/.mjs) default-exporting (event) => event | event[] | null, applied to each event',
+    helpGroup: 'MAPPING',
+  }),
+  fresh: Flags.boolean({
+    description: "discard this job's saved state and start over",
+    helpGroup: 'GLOBAL',
+  }),
+  ...sendFlags,
+}
+
+export const RESERVED_FLAGS: ReadonlySet<string> = new Set([...Object.keys(importFlags), 'help', 'version'])

@@ -1,0 +1,43 @@
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { ConfigError, MappingConfig } from '@ph-import/core'
+import { z } from 'zod'
+
+/**
+ * What the CLI needs to re-run a job besides the connector config core keeps in state.json: the
+ * destination host, rate, mapping and transform. Never a secret: keys come from env or flags again.
+ */
+export const JobSettings = z.object({
+  connector: z.string(),
+  posthogHost: z.string(),
+  rate: z.number().optional(),
+  batchSize: z.number().optional(),
+  mapping: MappingConfig.optional(),
+  mappingFile: z.string().optional(),
+  transformFile: z.string().optional(),
+  dryRun: z.boolean(),
+  output: z.string().optional(),
+  /** Set for a job that re-processes another job's rejects. */
+  reprocess: z.object({ jobId: z.string(), rejectsFile: z.string(), identity: z.string() }).optional(),
+})
+export type JobSettings = z.infer<typeof JobSettings>
+
+const fileIn = (jobDir: string) => path.join(jobDir, 'cli.json')
+
+export async function saveJobSettings(jobDir: string, settings: JobSettings): Promise<void> {
+  const file = fileIn(jobDir)
+  await writeFile(`${file}.tmp`, `${JSON.stringify(settings, null, 2)}\n`)
+  await rename(`${file}.tmp`, file)
+}
+
+export async function readJobSettings(jobDir: string): Promise<JobSettings> {
+  let text: string
+  try {
+    text = await readFile(fileIn(jobDir), 'utf8')
+  } catch {
+    throw new ConfigError(`${jobDir} was not started by the ph-import CLI (no cli.json)`, {
+      hint: 'run the original import command again: it resumes the same job',
+    })
+  }
+  return JobSettings.parse(JSON.parse(text))
+}

@@ -1,0 +1,187 @@
+import path from 'node:path'
+import { createInterface } from 'node:readline/promises'
+import {
+  type AnySource,
+  createLogger,
+  type Destination,
+  type EventHook,
+  type JobReport,
+  type MappingConfig,
+  type RunResult,
+  runImport,
+} from '@ph-import/core'
+import { EXIT } from '../base-command.js'
+import type { ConfigField } from '../connectors/schema-flags.js'
+import { validateConfig } from '../connectors/validate-config.js'
+import { createProgress, type ProgressMode } from '../ui/progress.js'
+import { formatPlan, formatReport } from '../ui/report.js'
+import { dryRunDestination, postHogDestination } from './destinations.js'
+import { type JobSettings, saveJobSettings } from './job-settings.js'
+
+export interface RunOptions {
+  posthogKey: string | undefined
+  stateDir: string
+  fresh: boolean
+  json: boolean
+  yes: boolean
+  debug: boolean
+  /** Asked before sending on a TTY unless --yes; never waits without a TTY. */
+  interactive?: boolean
+}
+
+export interface JobLaunch {
+  source: AnySource
+  fields: readonly ConfigField[]
+  /** Unparsed connector config (flags, or stored config plus secrets). */
+  config: Record<string, unknown>
+  settings: JobSettings
+  transformHook: EventHook | undefined
+  options: RunOptions
+  jobId?: string
+}
+
+export interface JobOutcome {
+  exitCode: number
+  result: RunResult
+  resumeCommand: string | undefined
+  outputFile: string | undefined
+}
+
+const EXIT_BY_STATUS: Record<string, number> = {
+  done: EXIT.done,
+  interrupted: EXIT.interrupted,
+  failed: EXIT.failed,
+  incomplete: EXIT.failed,
+  planned: EXIT.failed,
+}
+
+export function resumeCommandFor(jobId: string, stateDir: string): string {
+  const dir =
+    path.resolve(stateDir) === path.resolve('.ph-import') ? '' : ` --state-dir ${JSON.stringify(stateDir)}`
+  return `ph-import resume ${jobId}${dir}`
+}
+
+async function ask(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr })
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim())
+  } finally {
+    rl.close()
+  }
+}
+
+function rangeOf(config: Record<string, unknown>): string | undefined {
+  const { start, end } = config
+  if (typeof start !== 'string') return undefined
+  return `${start} → ${typeof end === 'string' ? end : '(default end)'}`
+}
+
+/**
+ * Runs one job through core's `runImport` and presents it: plan, confirmation, progress, summary and
+ * the exit code. Ctrl-C aborts cleanly (checkpoints kept) and prints the command that resumes.
+ */
+export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
+  const { source, settings, options } = launch
+  const parsed = validateConfig(source, launch.fields, launch.config)
+  let jobDir = ''
+  const outputFile = settings.dryRun ? path.resolve(settings.output ?? '') : undefined
+  const destination: Destination = settings.dryRun
+    ? dryRunDestination(() => settings.output ?? path.join(jobDir, 'dry-run.jsonl'))
+    : await postHogDestination(settings.posthogHost, options.posthogKey)
+  const mode: ProgressMode = options.json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain'
+  const progress = createProgress(mode)
+  const say = (text: string) => {
+    if (!options.json) process.stdout.write(`${text}\n`)
+  }
+  const abort = new AbortController()
+  let interrupts = 0
+  const onSigint = () => {
+    interrupts++
+    if (interrupts > 1) process.exit(EXIT.interrupted)
+    progress.stop()
+    process.stderr.write('\nStopping after the current batch (Ctrl-C again to quit at once)…\n')
+    abort.abort(new Error('interrupted by the user'))
+  }
+  process.on('SIGINT', onSigint)
+  process.on('SIGTERM', onSigint)
+  let planned: { jobId: string; resumed: boolean } | undefined
+  const logger = createLogger({
+    level: options.debug ? 'debug' : 'error',
+    sink: (entry) => process.stderr.write(`[${entry.level}] ${entry.scope} ${entry.message}\n`),
+  })
+  let result: RunResult
+  try {
+    result = await runImport({
+      source,
+      config: parsed,
+      destination,
+      stateDir: options.stateDir,
+      fresh: options.fresh,
+      ...(launch.jobId ? { jobId: launch.jobId } : {}),
+      ...(settings.mapping ? { mapping: settings.mapping as MappingConfig } : {}),
+      ...(launch.transformHook ? { transformHook: launch.transformHook } : {}),
+      ...(settings.rate ? { rate: settings.rate } : {}),
+      ...(settings.batchSize ? { batchSize: settings.batchSize } : {}),
+      secrets: options.posthogKey ? [options.posthogKey] : [],
+      signal: abort.signal,
+      logger,
+      onProgress: (event) => {
+        if (event.type === 'plan') {
+          jobDir = event.jobDir
+          planned = { jobId: event.jobId, resumed: event.resumed }
+        }
+        progress.event(event)
+      },
+      confirm: async ({ partitions, estimate }) => {
+        await saveJobSettings(jobDir, settings)
+        say(
+          formatPlan({
+            source: source.name,
+            range: rangeOf(parsed),
+            partitions,
+            resumed: planned?.resumed ?? false,
+            destination: destination.describe(),
+            rate: settings.rate ?? 1000,
+            estimate,
+            jobId: planned?.jobId ?? '',
+          }),
+        )
+        if (options.yes || options.json || !options.interactive || !process.stdin.isTTY) return true
+        const go = await ask('Start sending? [y/N] ')
+        if (!go) say('Not started; nothing was sent. Re-run with --yes to skip this question.')
+        return go
+      },
+    })
+  } finally {
+    progress.stop()
+    process.off('SIGINT', onSigint)
+    process.off('SIGTERM', onSigint)
+  }
+  const exitCode = EXIT_BY_STATUS[result.status] ?? EXIT.failed
+  const resumable = ['interrupted', 'failed', 'incomplete'].includes(result.status)
+  const resumeCommand = resumable ? resumeCommandFor(result.jobId, options.stateDir) : undefined
+  const file =
+    outputFile && settings.dryRun
+      ? settings.output
+        ? outputFile
+        : path.join(jobDir, 'dry-run.jsonl')
+      : undefined
+  if (options.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        type: 'summary',
+        jobId: result.jobId,
+        jobDir: result.jobDir,
+        status: result.status,
+        exitCode,
+        report: result.report,
+        ...(resumeCommand ? { resumeCommand } : {}),
+        ...(file ? { outputFile: file } : {}),
+      })}\n`,
+    )
+  } else if (result.status !== 'planned') {
+    say(formatReport(result.report as JobReport, file ? { outputFile: file } : {}))
+    if (resumeCommand) say(`\nTo continue where it stopped:\n  ${resumeCommand}`)
+  }
+  return { exitCode, result, resumeCommand, outputFile: file }
+}

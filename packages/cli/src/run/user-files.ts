@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { ConfigError, type EventHook, MappingConfig } from '@ph-import/core'
+import { parse as parseYaml } from 'yaml'
+
+/** Reads and validates `--mapping` (JSON or YAML); errors name the file and the field. */
+export async function loadMappingFile(file: string): Promise<MappingConfig> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw new ConfigError(
+      `--mapping ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code})`,
+    )
+  }
+  let data: unknown
+  try {
+    data = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text)
+  } catch (error) {
+    throw new ConfigError(
+      `--mapping ${file}: not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
+    )
+  }
+  const parsed = MappingConfig.safeParse(data ?? {})
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)'
+      const keys = 'keys' in issue && Array.isArray(issue.keys) ? `: ${issue.keys.join(', ')}` : ''
+      return `${where}: ${issue.message}${keys}`
+    })
+    throw new ConfigError(`--mapping ${file}: ${lines.join('; ')}`, {
+      hint: 'allowed sections: events.{rename,include,exclude}, properties.{rename,drop,set}, source',
+    })
+  }
+  return parsed.data
+}
+
+/**
+ * Loads `--transform`: a JS module default-exporting `(event) => event | event[] | null`. TypeScript
+ * needs Node's --experimental-strip-types (Node 22.6+), so on Node 20 only .js/.mjs/.cjs are accepted.
+ */
+export async function loadTransformModule(file: string): Promise<EventHook> {
+  if (/\.(c|m)?tsx?$/i.test(file))
+    throw new ConfigError(`--transform ${file}: TypeScript modules are not supported on Node 20`, {
+      hint: 'compile it to .js (or .mjs) first, e.g. `npx tsc --module nodenext` on that file',
+    })
+  let mod: { default?: unknown }
+  try {
+    mod = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: unknown }
+  } catch (error) {
+    throw new ConfigError(`--transform ${file}: the module failed to load: ${(error as Error).message}`)
+  }
+  if (typeof mod.default !== 'function')
+    throw new ConfigError(`--transform ${file}: the module has no default-exported function`, {
+      hint: 'write `export default (event) => event` (return the event, an array of events, or null to drop it)',
+    })
+  return mod.default as EventHook
+}

@@ -1,0 +1,77 @@
+import type { ProgressEvent } from '@ph-import/core'
+import { duration, n } from './format.js'
+
+export type ProgressMode = 'tty' | 'plain' | 'json'
+
+type Stats = Extract<ProgressEvent, { type: 'stats' }>
+
+/**
+ * Renders core's progress events: a live status line on a TTY (stderr), a plain line every few seconds
+ * otherwise, or every event as one JSON line on stdout with --json.
+ */
+export function createProgress(mode: ProgressMode, options: { plainEveryMs?: number } = {}) {
+  const stageDone = { export: 0, transform: 0, load: 0 }
+  let total = 0
+  let last: Stats | undefined
+  let lastPlain = 0
+  let live = false
+  const clear = () => {
+    if (live) process.stderr.write('\r\x1b[K')
+    live = false
+  }
+  const line = (s: Stats) => {
+    const eta = s.etaSeconds === null ? '' : ` · ETA ${duration(s.etaSeconds)}`
+    return (
+      `export ${stageDone.export}/${total} · transform ${stageDone.transform}/${total} · load ${s.partitionsDone}/${s.partitionsTotal}` +
+      ` | read ${n(s.recordsRead)} · loaded ${n(s.eventsLoaded)} · rejected ${n(s.deadLettered)}` +
+      ` | ${n(s.eventsPerSecond)} ev/s (limit ${n(s.rate)})${eta}`
+    )
+  }
+  const note = (text: string) => {
+    clear()
+    process.stderr.write(`${text}\n`)
+    if (mode === 'tty' && last) render(last)
+  }
+  const render = (s: Stats) => {
+    last = s
+    if (mode === 'tty') {
+      process.stderr.write(`\r\x1b[K${line(s)}`.slice(0, (process.stderr.columns ?? 200) + 4))
+      live = true
+    } else if (Date.now() - lastPlain >= (options.plainEveryMs ?? 5000)) {
+      lastPlain = Date.now()
+      process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line(s)}\n`)
+    }
+  }
+  return {
+    event(e: ProgressEvent) {
+      if (mode === 'json') {
+        process.stdout.write(`${JSON.stringify(e)}\n`)
+        return
+      }
+      switch (e.type) {
+        case 'plan':
+          total = e.partitions
+          return
+        case 'partition':
+          if (e.status === 'done' && e.stage !== 'load') stageDone[e.stage]++
+          if (e.status === 'split') total = Math.max(total, total + 1)
+          if (e.status === 'failed') note(`! ${e.stage} of ${e.key} failed: ${e.detail ?? ''}`)
+          return
+        case 'retry':
+          note(`… ${e.stage}: ${e.message} (attempt ${e.attempt}, retrying in ${duration(e.delayMs / 1000)})`)
+          return
+        case 'warning':
+          note(`Warning: ${e.message}`)
+          return
+        case 'stats':
+          total = e.partitionsTotal
+          render(e)
+          return
+        case 'done':
+          clear()
+          return
+      }
+    },
+    stop: clear,
+  }
+}

@@ -1,0 +1,63 @@
+import type { JobReport } from '@ph-import/core'
+import { counts, duration, n } from './format.js'
+
+const STATUS: Record<string, string> = {
+  done: 'done',
+  failed: 'FAILED',
+  incomplete: 'INCOMPLETE (some partitions failed)',
+  interrupted: 'interrupted',
+  planned: 'planned, not started',
+  running: 'running',
+}
+
+/** The end-of-run summary: what was loaded, filtered and rejected, and where to look next. */
+export function formatReport(report: JobReport, extra: { outputFile?: string } = {}): string {
+  const e = report.events
+  const r = report.records
+  const lines = [
+    `${report.source} job ${report.jobId}: ${STATUS[report.status] ?? report.status} in ${duration(report.durationMs / 1000)}`,
+    `  partitions  ${report.partitions.loaded}/${report.partitions.total} loaded${report.partitions.failed ? `, ${report.partitions.failed} failed` : ''}`,
+    `  records     ${n(r.read)} read, ${n(r.staged)} staged, ${n(r.filtered)} filtered, ${n(r.rejected)} rejected`,
+    `  events      ${n(e.loaded)} loaded, ${n(e.deadLettered)} dead-lettered, ${n(e.pending)} pending`,
+  ]
+  if (r.filtered > 0) lines.push(`  filtered    ${counts(report.filteredByReason)}`)
+  const rejected = Object.values(report.rejectsByCode).reduce((a, b) => a + b, 0)
+  if (rejected > 0) lines.push(`  rejected    ${counts(report.rejectsByCode)}`)
+  if (report.firstTimestamp)
+    lines.push(`  time range  ${report.firstTimestamp} → ${report.lastTimestamp ?? report.firstTimestamp}`)
+  if (!report.accounting.ok)
+    lines.push(`  accounting  ${report.accounting.records}; ${report.accounting.events}`)
+  if (report.error)
+    lines.push(
+      `  error       ${report.error.message}${report.error.hint ? `\n              ${report.error.hint}` : ''}`,
+    )
+  for (const w of report.warnings.slice(0, 5)) lines.push(`  warning     ${w}`)
+  if (report.warnings.length > 5)
+    lines.push(`  …and ${report.warnings.length - 5} more warnings (ph-import jobs show ${report.jobId})`)
+  if (extra.outputFile) lines.push(`  events file ${extra.outputFile}`)
+  lines.push(`  job dir     ${report.rejectsFile.replace(/\/rejects\.jsonl$/, '')}`)
+  if (rejected > 0) lines.push(`  rejects     ${report.rejectsFile} (ph-import rejects ${report.jobId})`)
+  return lines.join('\n')
+}
+
+/** The plan shown before anything is sent. */
+export function formatPlan(plan: {
+  source: string
+  range: string | undefined
+  partitions: number
+  resumed: boolean
+  destination: string
+  rate: number
+  estimate?: { seconds: number; note: string } | undefined
+  jobId: string
+}): string {
+  const lines = [
+    `${plan.resumed ? 'Resuming' : 'Plan'}: ${plan.source} → ${plan.destination}`,
+    ...(plan.range ? [`  range       ${plan.range}`] : []),
+    `  partitions  ${n(plan.partitions)}`,
+    `  rate        ${n(plan.rate)} events/s`,
+    ...(plan.estimate ? [`  estimate    ${duration(plan.estimate.seconds)} (${plan.estimate.note})`] : []),
+    `  job         ${plan.jobId}`,
+  ]
+  return lines.join('\n')
+}
