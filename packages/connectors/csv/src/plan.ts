@@ -19,8 +19,11 @@ export interface FileParams {
   [key: string]: string | number | boolean | string[]
 }
 
+/** Relative to the working directory when the file is under it, else absolute. */
 function displayName(file: string): string {
-  return path.relative(process.cwd(), file).split(path.sep).join('/') || path.basename(file)
+  const relative = path.relative(process.cwd(), file)
+  const name = relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative
+  return name.split(path.sep).join('/')
 }
 
 /** Columns the mapping requires in every file; a missing one stops before anything is imported. */
@@ -46,8 +49,9 @@ function optionalColumns(config: CsvConfig): string[] {
 }
 
 /**
- * One partition per file, in sorted path order. The key is the path relative to the working directory:
- * unique within the job, readable in reports, and the same every time the command is re-run from there.
+ * One partition per file, in sorted path order. The key is the path as shown (relative to the working
+ * directory when under it): unique within the job, readable in reports, and the same every time the
+ * command is re-run. Uuids do not depend on it (see transform.ts), so moving a file changes nothing.
  * The header is read here so a wrong column name fails before any export starts.
  */
 export async function planFiles(ctx: SourceContext<CsvConfig>): Promise<Partition[]> {
@@ -69,12 +73,16 @@ export async function planFiles(ctx: SourceContext<CsvConfig>): Promise<Partitio
     }
     if (header.renamed.length > 0) ctx.warn(`${name}: header names changed: ${header.renamed.join(', ')}`)
     const present = new Set(header.columns)
-    for (const [column, flag] of requiredColumns(config)) {
-      if (!present.has(column)) {
-        throw new ConfigError(`${name} has no column ${JSON.stringify(column)}`, {
-          hint: `its columns are: ${header.columns.join(', ')}; choose one with ${flag}${delimiter === ',' && header.columns.length === 1 ? ' (or give --delimiter)' : ''}`,
-        })
-      }
+    const missing = requiredColumns(config).filter(([column]) => !present.has(column))
+    if (missing.length > 0) {
+      const names = missing.map(([column]) => JSON.stringify(column)).join(', ')
+      const oneColumn = header.columns.length === 1 && config.delimiter === 'auto'
+      throw new ConfigError(
+        `${name} has no column ${names} (its columns are: ${header.columns.join(', ')})`,
+        {
+          hint: `name the columns with ${missing.map(([, flag]) => flag).join(', ')}${oneColumn ? ', or give --delimiter' : ''}`,
+        },
+      )
     }
     const absent = [...new Set(optionalColumns(config))].filter((c) => !present.has(c))
     if (absent.length > 0)

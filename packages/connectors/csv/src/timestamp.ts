@@ -39,18 +39,18 @@ export function partsToIso(parts: DateParts, timezone: string): ParsedTimestamp 
     return { ok: false, reason: `${year}-${pad(month)}-${pad(day)} is not a calendar date` }
   if (hour > 23 || minute > 59 || second > 59)
     return { ok: false, reason: `${pad(hour)}:${pad(minute)}:${pad(second)} is not a time of day` }
-  const wall = Date.UTC(2000, month - 1, day, hour, minute, second) + yearShift(year)
+  const wall = wallClock(year, month, day, hour, minute, second)
   const utc =
     parts.offsetMinutes === undefined ? zonedToUtc(wall, timezone) : wall - parts.offsetMinutes * 60_000
   const iso = withFraction(utc, parts.fraction)
   return iso ? { ok: true, iso } : { ok: false, reason: `year ${year} is out of range` }
 }
 
-// Date.UTC maps years 0-99 to 1900-1999; shifting from 2000 keeps every 4-digit year literal.
-function yearShift(year: number): number {
-  const d = new Date(Date.UTC(2000, 0, 1))
-  d.setUTCFullYear(year)
-  return d.getTime() - Date.UTC(2000, 0, 1)
+// Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear takes the year literally.
+function wallClock(year: number, month: number, day: number, hour: number, minute: number, second: number) {
+  const d = new Date(Date.UTC(2000, month - 1, day, hour, minute, second))
+  d.setUTCFullYear(year, month - 1, day)
+  return d.getTime()
 }
 
 function pad(n: number): string {

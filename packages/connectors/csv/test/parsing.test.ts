@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest'
+import { HEADER, importCsv, importFiles, writeFiles } from './helpers.js'
+
+const T = '2024-01-01T00:00:00Z'
+
+describe('parsing real-world CSV', () => {
+  it('strips a UTF-8 BOM so the first column name is intact', async () => {
+    const { events, rejects } = await importCsv(`\uFEFF${HEADER},plan\nsignup,u1,${T},pro\n`)
+    expect(rejects).toEqual([])
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({ event: 'signup', distinct_id: 'u1', properties: { plan: 'pro' } })
+  })
+
+  it('reads CRLF line endings and keeps CRLF inside quoted values', async () => {
+    const text = `${HEADER},note\r\na,u1,${T},"one\r\ntwo"\r\nb,u2,${T},x\r\nc,,${T},y\r\n`
+    const { events, rejects } = await importCsv(text)
+    expect(events.map((e) => e.event)).toEqual(['a', 'b'])
+    expect(events[0]!.properties.note).toBe('one\r\ntwo')
+    expect(events[1]!.properties.note).toBe('x')
+    // Line numbers stay physical after a quoted CRLF (csv-parse alone would say 5).
+    expect(rejects[0]!.message).toContain('line 5')
+  })
+
+  it('keeps embedded newlines, delimiters and doubled quotes inside quoted values', async () => {
+    const text = `${HEADER},title\na,u1,${T},"He said ""hi"", then\nleft"\nb,u2,${T},plain\n`
+    const { events } = await importCsv(text)
+    expect(events[0]!.properties.title).toBe('He said "hi", then\nleft')
+    expect(events[1]!.properties.title).toBe('plain')
+  })
+
+  it('keeps stray quotes in unquoted values literally instead of losing the rest of the file', async () => {
+    const text = `${HEADER},size\na,u1,${T},5" screen\nb,u2,${T},"x"y\nc,u3,${T},ok\n`
+    const { events, rejects } = await importCsv(text)
+    expect(rejects).toEqual([])
+    expect(events.map((e) => e.properties.size)).toEqual(['5" screen', '"x"y', 'ok'])
+  })
+
+  it('detects ; and tab delimiters from the header line', async () => {
+    const semi = await importCsv(`event;distinct_id;timestamp;price\na;u1;${T};3,50\n`)
+    expect(semi.events[0]!.properties.price).toBe('3,50')
+    const tab = await importCsv(`event\tdistinct_id\ttimestamp\tname\na\tu1\t${T}\tx, y\n`)
+    expect(tab.events[0]!.properties.name).toBe('x, y')
+  })
+
+  it('reads .tsv files as tab-separated and honours an explicit delimiter', async () => {
+    const tsv = await importCsv(`event\tdistinct_id\ttimestamp\na\tu1\t${T}\n`, {}, 'data.tsv')
+    expect(tsv.events).toHaveLength(1)
+    const pipe = await importCsv(`event|distinct_id|timestamp|v\na|u1|${T}|1,2\n`, { delimiter: 'pipe' })
+    expect(pipe.events[0]!.properties.v).toBe('1,2')
+    const tab = await importCsv(`event\tdistinct_id\ttimestamp\na\tu1\t${T}\n`, { delimiter: 'tab' })
+    expect(tab.events).toHaveLength(1)
+  })
+
+  it('reads gzipped files (.csv.gz and .tsv.gz), detected by their magic bytes', async () => {
+    const dir = writeFiles({
+      'a.csv.gz': `${HEADER},n\nx,u1,${T},1\ny,u2,${T},2\n`,
+      'b.tsv.gz': `event\tdistinct_id\ttimestamp\nz\tu3\t${T}\n`,
+    })
+    const { events } = await importFiles(dir, { files: ['*.gz'] })
+    expect(events.map((e) => e.event)).toEqual(['x', 'y', 'z'])
+  })
+
+  it('expands globs (*, **, ?) into one partition per file, in path order', async () => {
+    const dir = writeFiles({ 'a1.csv': `${HEADER}\na,u1,${T}\n`, 'b2.csv': `${HEADER}\nb,u2,${T}\n` })
+    const { result, events } = await importFiles(dir, { files: ['?1.csv', '**/b*.csv'] })
+    expect(result.report.perPartition.map((p) => p.key.split('/').pop())).toEqual(['a1.csv', 'b2.csv'])
+    expect(events.map((e) => e.event)).toEqual(['a', 'b'])
+  })
+
+  it('leaves out the columns a short row lacks, and warns', async () => {
+    const text = `${HEADER},plan,seats\na,u1,${T},pro\nb,u2,${T},free,3\n`
+    const { events, result } = await importCsv(text)
+    expect(events[0]!.properties).not.toHaveProperty('seats')
+    expect(events[0]!.properties.plan).toBe('pro')
+    expect(result.report.warnings.join('\n')).toContain('1 row(s) had fewer values than the header')
+  })
+
+  it('rejects short rows with strictColumns, and rows with extra values always', async () => {
+    const text = `${HEADER},plan\na,u1,${T}\nb,u2,${T},pro,surplus\nc,u3,${T},ok,\n`
+    const strict = await importCsv(text, { strictColumns: true })
+    expect(strict.rejects.map((r) => [r.code, r.record.line])).toEqual([
+      ['ragged_row', 2],
+      ['ragged_row', 3],
+    ])
+    // A trailing delimiter (`ok,`) is not extra data.
+    expect(strict.events.map((e) => e.event)).toEqual(['c'])
+    expect(strict.rejects[1]!.message).toContain('5 values for 4 columns')
+  })
+
+  it('tells an empty cell from a missing one; emptyValues decides what an empty cell becomes', async () => {
+    const text = `${HEADER},a,b\nx,u1,${T},,""\ny,u2,${T},1\n`
+    const omit = await importCsv(text)
+    expect(omit.events[0]!.properties).not.toHaveProperty('a')
+    const asNull = await importCsv(text, { emptyValues: 'null' })
+    expect(asNull.events[0]!.properties).toMatchObject({ a: null, b: null })
+    // Row 2 is short: `b` is missing, not empty, so it stays absent in every mode.
+    expect(asNull.events[1]!.properties).not.toHaveProperty('b')
+    const keep = await importCsv(text, { emptyValues: 'keep' })
+    expect(keep.events[0]!.properties).toMatchObject({ a: '', b: '' })
+    expect(keep.events[1]!.properties).not.toHaveProperty('b')
+  })
+
+  it('skips blank lines without shifting line numbers', async () => {
+    const text = `${HEADER}\n\na,u1,${T}\n\n\nb,,${T}\n`
+    const { events, rejects } = await importCsv(text)
+    expect(events).toHaveLength(1)
+    expect(rejects.map((r) => r.record.line)).toEqual([6])
+  })
+
+  it('dead-letters a quote that is never closed with its line, keeping the rows before it', async () => {
+    const text = `${HEADER},note\na,u1,${T},fine\nb,u2,${T},"never closed\nc,u3,${T},lost\n`
+    const { events, rejects } = await importCsv(text)
+    expect(events.map((e) => e.event)).toEqual(['a'])
+    expect(rejects).toHaveLength(1)
+    expect(rejects[0]).toMatchObject({ code: 'unclosed_quote', record: { line: 3 } })
+    expect(rejects[0]!.message).toContain('data.csv line 3')
+  })
+
+  it('stops the file with a clear error when a row outgrows maxRowBytes', async () => {
+    const text = `${HEADER},note\na,u1,${T},"${'x'.repeat(5000)}\n`
+    const { result } = await importCsv(text, { maxRowBytes: 2048 })
+    expect(result.status).toBe('failed')
+    expect(JSON.stringify(result.report)).toContain('larger than 2048 bytes')
+  })
+
+  it('reads headerless files with the given column names', async () => {
+    const { events } = await importCsv(`a,u1,${T},x\nb,u2,${T},y\n`, {
+      columns: 'event,distinct_id,timestamp,tag',
+    })
+    expect(events.map((e) => [e.event, e.properties.tag])).toEqual([
+      ['a', 'x'],
+      ['b', 'y'],
+    ])
+  })
+
+  it('names blank and repeated header columns apart instead of overwriting', async () => {
+    const { events, result } = await importCsv(`${HEADER},x,x,\na,u1,${T},1,2,3\n`)
+    expect(events[0]!.properties).toMatchObject({ x: '1', x_2: '2', column_6: '3' })
+    expect(result.report.warnings.join('\n')).toContain('header names changed')
+  })
+
+  it('fails before importing anything when a mapped column is not in the header', async () => {
+    await expect(importCsv(`name,user,time\na,u1,${T}\n`)).rejects.toThrow(
+      /has no column "event", "distinct_id", "timestamp"/,
+    )
+    await expect(importCsv(`name,user,time\na,u1,${T}\n`, { distinctIdColumn: 'user' })).rejects.toThrow(
+      /its columns are: name, user, time/,
+    )
+  })
+
+  it('warns about an empty file and a file without rows', async () => {
+    const dir = writeFiles({ 'empty.csv': '', 'header-only.csv': `${HEADER}\n` })
+    const { result, events } = await importFiles(dir, { files: ['*.csv'] })
+    expect(result.status).toBe('done')
+    expect(events).toEqual([])
+    expect(result.report.warnings.join('\n')).toContain('empty.csv is empty')
+  })
+})
