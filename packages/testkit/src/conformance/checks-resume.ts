@@ -1,0 +1,102 @@
+import { describeRun, importOnce, interruptingSource } from './harness.js'
+import { type ConformanceCheck, ensure, fail } from './types.js'
+
+export const resumeAfterCrash: ConformanceCheck = {
+  name: 'resume_after_crash',
+  description:
+    'a run stopped mid-export and then resumed loads every event of a clean run, with bounded duplicates',
+  async run(env) {
+    const { config } = await env.setup()
+    const clean = await importOnce({ env, config, name: 'clean' })
+    ensure(clean.result.status === 'done', `clean run: ${describeRun(clean)}`)
+    ensure(clean.events.length > 0, 'the clean run loaded no events: give the fake data')
+    const pages = env.options.interruptAfterPages ?? 1
+    const abort = new AbortController()
+    const crashed = await importOnce({
+      env,
+      config,
+      name: 'crashed',
+      source: interruptingSource(env.source, pages, abort),
+      signal: abort.signal,
+    })
+    ensure(
+      crashed.result.status === 'interrupted',
+      `the run aborted after ${pages} page(s) ended as ${crashed.result.status}, not interrupted: an export must stop when ctx.signal aborts`,
+    )
+    const resumed = await importOnce({ env, config, name: 'crashed' })
+    ensure(resumed.result.status === 'done', `resumed run: ${describeRun(resumed)}`)
+    const expected = new Set(clean.events.map((e) => e.uuid))
+    const got = new Set(resumed.events.map((e) => e.uuid))
+    const missing = [...expected].filter((u) => !got.has(u))
+    const extra = [...got].filter((u) => !expected.has(u))
+    if (missing.length > 0)
+      fail(
+        `${missing.length} of ${expected.size} events never arrived after the resume (a gap): the export must continue from ctx.cursor, not skip`,
+      )
+    if (extra.length > 0) fail(`${extra.length} events arrived that a clean run does not produce`)
+    const duplicates = resumed.events.length - got.size
+    const bound = env.options.maxResumeDuplicates ?? 100
+    ensure(duplicates <= bound, `${duplicates} duplicate events after the resume (bound ${bound})`)
+    return `${got.size} events after interrupt + resume, ${duplicates} duplicates (${crashed.events.length} before the interrupt)`
+  },
+}
+
+/** Generous: this proves the run ends on abort at all, not how fast (speed belongs in benchmarks). */
+const ABORT_BOUND_MS = 10_000
+
+export const abortStopsPromptly: ConformanceCheck = {
+  name: 'abort_stops_promptly',
+  description:
+    'aborting the signal mid-export ends the run as interrupted without waiting for requests to finish',
+  async run(env) {
+    const { fake, config } = await env.setup()
+    const abort = new AbortController()
+    let abortedAt: number | undefined
+    const stop = () => {
+      abortedAt ??= Date.now()
+      abort.abort(new Error('conformance: user abort'))
+    }
+    const faults = fake?.faults
+    const latency = faults?.latency !== undefined
+    const run = importOnce({
+      env,
+      config,
+      name: 'aborted',
+      signal: abort.signal,
+      onProgress: (e) => {
+        // A slow server keeps a request in flight when the abort lands: the connector must pass ctx.signal to http.
+        if (e.type === 'plan') faults?.latency?.(60_000)
+        if (
+          e.type === 'partition' &&
+          e.stage === 'export' &&
+          e.status === 'started' &&
+          abortedAt === undefined
+        )
+          setTimeout(stop, latency ? 100 : 0)
+      },
+    })
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<'timeout'>((resolve) => {
+      timer = setInterval(() => {
+        if (abortedAt !== undefined && Date.now() - abortedAt > ABORT_BOUND_MS) resolve('timeout')
+      }, 50)
+    })
+    // The run may still settle after a timeout (when the fake closes); that must not surface as unhandled.
+    run.catch(() => {})
+    const outcome = await Promise.race([run, bound]).finally(() => clearInterval(timer))
+    if (outcome === 'timeout') {
+      faults?.clear()
+      fail(
+        `the run was still going ${ABORT_BOUND_MS / 1000} s after the abort: pass ctx.signal to every request and stop iterating when it aborts`,
+      )
+    }
+    ensure(abortedAt !== undefined, `the run finished before any export started (${describeRun(outcome)})`)
+    ensure(
+      outcome.result.status === 'interrupted',
+      `after abort the job ended as ${outcome.result.status}, not interrupted`,
+    )
+    return latency
+      ? 'interrupted while a request was in flight'
+      : 'interrupted (the fake has no latency knob, so no request was in flight)'
+  },
+}

@@ -1,0 +1,7 @@
+export {
+  FAKE_ACME_API_KEY,
+  type FakeAcme,
+  type FakeAcmeOptions,
+  generateAcmeEvents,
+  startFakeAcme,
+} from './fake-server.js'
