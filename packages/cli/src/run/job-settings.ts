@@ -18,7 +18,14 @@ export const JobSettings = z.object({
   dryRun: z.boolean(),
   output: z.string().optional(),
   /** Set for a job that re-processes another job's rejects. */
-  reprocess: z.object({ jobId: z.string(), rejectsFile: z.string(), identity: z.string() }).optional(),
+  reprocess: z
+    .object({
+      jobId: z.string(),
+      rejectsFile: z.string(),
+      identity: z.string(),
+      codes: z.array(z.string()).optional(),
+    })
+    .optional(),
 })
 export type JobSettings = z.infer<typeof JobSettings>
 

@@ -116,7 +116,8 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
       config: parsed,
       destination,
       stateDir: options.stateDir,
-      fresh: options.fresh,
+      // A dry run previews the current input every time; only an interrupted one (resumed by id) continues.
+      fresh: options.fresh || (settings.dryRun && !launch.jobId),
       ...(launch.jobId ? { jobId: launch.jobId } : {}),
       ...(settings.mapping ? { mapping: settings.mapping as MappingConfig } : {}),
       ...(launch.transformHook ? { transformHook: launch.transformHook } : {}),

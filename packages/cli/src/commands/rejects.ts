@@ -1,0 +1,106 @@
+import { copyFile, writeFile } from 'node:fs/promises'
+import { Args, Flags } from '@oclif/core'
+import { ConfigError } from '@ph-import/core'
+import { BaseCommand } from '../base-command.js'
+import { sendFlags } from '../run/common-flags.js'
+import { absolute, defined, runOptions, type SendFlagValues } from '../run/from-flags.js'
+import type { JobSettings } from '../run/job-settings.js'
+import { summarizeRejects } from '../run/rejects-file.js'
+import { runJob } from '../run/run-job.js'
+import { openStoredJob, parseWithSecrets, storedSource, storedTransform } from '../run/stored-job.js'
+import { loadMappingFile } from '../run/user-files.js'
+import { n, table } from '../ui/format.js'
+
+const { 'posthog-host': _host, output: _output, ...send } = sendFlags
+const flags = {
+  ...send,
+  'posthog-host': Flags.string({
+    description: 'PostHog host (default: the original job’s)',
+    helpGroup: 'POSTHOG',
+  }),
+  output: Flags.string({ char: 'o', description: 'export the dead letters (JSON lines) to this file' }),
+  retry: Flags.boolean({
+    description: 're-process the rejects (after fixing the mapping): a new job sends the ones that now pass',
+  }),
+  mapping: Flags.string({
+    description: 'with --retry: the fixed mapping file (default: the original job’s)',
+  }),
+  code: Flags.string({ description: 'with --retry: only rejects with these reason codes', multiple: true }),
+}
+
+export default class Rejects extends BaseCommand {
+  static override summary = "Summarize, export or re-process a job's dead letters"
+  static override description =
+    'Every record or event that was not imported is in the job’s rejects file with a reason code. --retry replays them through the connector’s transform (or as-is for events PostHog refused) with the same uuids, under a new job, so fixing the mapping and retrying never duplicates.'
+  static override examples = [
+    '<%= config.bin %> rejects csv-9ee01f12',
+    '<%= config.bin %> rejects csv-9ee01f12 --output rejects.jsonl',
+    '<%= config.bin %> rejects csv-9ee01f12 --retry --mapping fixed.yaml --yes',
+  ]
+  static override args = {
+    id: Args.string({ description: 'job id (a unique prefix is enough)', required: true }),
+  }
+  static override flags = flags
+  static override strict = false
+
+  async run(): Promise<void> {
+    const { args, flags: first } = await this.parse(Rejects)
+    const job = await openStoredJob(first['state-dir'], args.id)
+    const summary = await summarizeRejects(job.rejectsFile)
+    if (first.output) {
+      const out = first.output
+      await copyFile(job.rejectsFile, out).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') await writeFile(out, '')
+        else throw error
+      })
+    }
+    if (!first.retry) {
+      this.out(
+        summary.total === 0
+          ? `Job ${job.state.jobId} has no rejects.`
+          : [
+              `Job ${job.state.jobId}: ${n(summary.total)} rejects (${job.rejectsFile})`,
+              table(
+                ['STAGE', 'CODE', 'COUNT', 'EXAMPLE'],
+                summary.byCode.map((r) => [r.stage, r.code, n(r.count), r.example.slice(0, 100)]),
+              ),
+              ...(first.output ? [`Exported to ${first.output}`] : []),
+              `Fix the mapping, then: ph-import rejects ${job.state.jobId} --retry --mapping <file>`,
+            ].join('\n'),
+        { type: 'rejects', jobId: job.state.jobId, file: job.rejectsFile, ...summary },
+      )
+      return
+    }
+    if (summary.total === 0) throw new ConfigError(`job ${job.state.jobId} has no rejects to retry`)
+    const parsed = await parseWithSecrets(this.argv, job, flags)
+    const values = parsed.flags as unknown as SendFlagValues & { mapping?: string; code?: string[] }
+    const mapping = values.mapping ? await loadMappingFile(values.mapping) : job.settings.mapping
+    const settings: JobSettings = {
+      connector: job.settings.connector,
+      posthogHost: (values['posthog-host'] as string | undefined) ?? job.settings.posthogHost,
+      dryRun: values['dry-run'],
+      ...defined({
+        rate: values.rate ?? job.settings.rate,
+        batchSize: values['batch-size'] ?? job.settings.batchSize,
+        mapping,
+        mappingFile: absolute(values.mapping) ?? job.settings.mappingFile,
+        transformFile: job.settings.transformFile,
+      }),
+      reprocess: {
+        jobId: job.state.jobId,
+        rejectsFile: job.rejectsFile,
+        identity: job.state.identity,
+        ...(values.code ? { codes: values.code } : {}),
+      },
+    }
+    const { exitCode } = await runJob({
+      source: storedSource({ ...job, settings }),
+      fields: job.fields,
+      config: parsed.config,
+      settings,
+      transformHook: await storedTransform(settings),
+      options: runOptions(values),
+    })
+    if (exitCode !== 0) this.exit(exitCode)
+  }
+}

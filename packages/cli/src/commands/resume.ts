@@ -1,0 +1,53 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand } from '../base-command.js'
+import { sendFlags } from '../run/common-flags.js'
+import { defined, runOptions, type SendFlagValues } from '../run/from-flags.js'
+import type { JobSettings } from '../run/job-settings.js'
+import { runJob } from '../run/run-job.js'
+import { openStoredJob, parseWithSecrets, storedSource, storedTransform } from '../run/stored-job.js'
+
+const { 'posthog-host': _host, output: _output, 'dry-run': _dry, ...overridable } = sendFlags
+const flags = {
+  ...overridable,
+  'posthog-host': Flags.string({
+    description: 'PostHog host (default: the one the job was started with)',
+    helpGroup: 'POSTHOG',
+  }),
+}
+
+export default class Resume extends BaseCommand {
+  static override summary = 'Continue a job from its saved state (after Ctrl-C, a crash or a failure)'
+  static override description =
+    'The connector config, mapping, transform and destination come from the job directory. Secrets are never stored: give them again through their environment variables or flags (e.g. --api-key).'
+  static override examples = [
+    'POSTHOG_PROJECT_API_KEY=phc_... AMPLITUDE_API_KEY=... AMPLITUDE_SECRET_KEY=... <%= config.bin %> resume amplitude-3f2a9c',
+  ]
+  static override args = {
+    id: Args.string({ description: 'job id (a unique prefix is enough)', required: true }),
+  }
+  static override flags = flags
+  // Connector secret flags (--api-key, ...) are only known once the job is found; parsed in run().
+  static override strict = false
+
+  async run(): Promise<void> {
+    const { args, flags: first } = await this.parse(Resume)
+    const job = await openStoredJob(first['state-dir'], args.id)
+    const parsed = await parseWithSecrets(this.argv, job, flags)
+    const values = parsed.flags as unknown as SendFlagValues
+    const settings: JobSettings = {
+      ...job.settings,
+      posthogHost: (values['posthog-host'] as string | undefined) ?? job.settings.posthogHost,
+      ...defined({ rate: values.rate, batchSize: values['batch-size'] }),
+    }
+    const { exitCode } = await runJob({
+      source: storedSource(job),
+      fields: job.fields,
+      config: parsed.config,
+      settings,
+      transformHook: await storedTransform(job.settings),
+      options: { ...runOptions({ ...values, 'dry-run': settings.dryRun }), fresh: false },
+      jobId: job.state.jobId,
+    })
+    if (exitCode !== 0) this.exit(exitCode)
+  }
+}

@@ -1,0 +1,74 @@
+import { Args, type Interfaces, Parser } from '@oclif/core'
+import { ConfigError, createReprocessSource, type JobState, loadJob } from '@ph-import/core'
+import type { Connector } from '../connectors/discover.js'
+import { connectorNamed } from '../connectors/registry.js'
+import { type ConfigField, configFields, flagsToConfig, oclifFlags } from '../connectors/schema-flags.js'
+import { RESERVED_FLAGS } from './common-flags.js'
+import { type JobSettings, readJobSettings } from './job-settings.js'
+import { loadTransformModule } from './user-files.js'
+
+export interface StoredJob {
+  state: JobState
+  jobDir: string
+  rejectsFile: string
+  settings: JobSettings
+  connector: Connector
+  fields: ConfigField[]
+}
+
+/** A saved job with the connector that ran it (which must still be installed). */
+export async function openStoredJob(stateDir: string, id: string): Promise<StoredJob> {
+  const { state, paths } = await loadJob(stateDir, id)
+  const settings = await readJobSettings(paths.dir)
+  const connector = connectorNamed(settings.connector)
+  if (!connector)
+    throw new ConfigError(
+      `job ${state.jobId} was run by the ${settings.connector} connector, which is not installed`,
+      {
+        hint: `install it with \`ph-import plugins install ${settings.connector}\``,
+      },
+    )
+  return {
+    state,
+    jobDir: paths.dir,
+    rejectsFile: paths.rejects,
+    settings,
+    connector,
+    fields: configFields(connector.source.config, RESERVED_FLAGS),
+  }
+}
+
+/**
+ * Secrets are never stored, so a stored job takes them again: from the connector's env variables or its
+ * secret flags (`--api-key`), parsed here once the job (and so the connector) is known.
+ */
+export async function parseWithSecrets(
+  argv: string[],
+  job: StoredJob,
+  flags: Interfaces.FlagInput,
+): Promise<{ flags: Record<string, unknown>; config: Record<string, unknown> }> {
+  const secrets = job.fields.filter((f) => f.secret)
+  const parsed = await Parser.parse(argv, {
+    args: { id: Args.string({ required: true }) },
+    flags: { ...oclifFlags(secrets, { requireFields: false }), ...flags },
+    strict: true,
+  })
+  const values = parsed.flags as Record<string, unknown>
+  return { flags: values, config: { ...job.state.config, ...flagsToConfig(secrets, values) } }
+}
+
+/** The source a stored job runs: the connector's, or a replay of another job's rejects. */
+export function storedSource(job: StoredJob) {
+  const r = job.settings.reprocess
+  return r
+    ? createReprocessSource(job.connector.source, {
+        rejectsFile: r.rejectsFile,
+        identity: r.identity,
+        ...(r.codes ? { codes: r.codes } : {}),
+      })
+    : job.connector.source
+}
+
+export async function storedTransform(settings: JobSettings) {
+  return settings.transformFile ? await loadTransformModule(settings.transformFile) : undefined
+}
