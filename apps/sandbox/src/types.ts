@@ -1,0 +1,76 @@
+/** One stored receipt of an event. Duplicates (resends) are separate rows with their own seq. */
+export interface StoredEvent {
+  seq: number
+  uuid: string
+  event: string
+  distinct_id: string
+  /** The event timestamp as sent (after capture's `offset` and future clamp), ISO 8601. */
+  timestamp: string
+  /** UTC date of `timestamp`, YYYY-MM-DD. */
+  day: string
+  properties: Record<string, unknown>
+  received_at: string
+  /** `historical_migration: true` on the `/batch/` body that carried it. */
+  historical: boolean
+  request_id: number
+}
+
+export interface EventFilter {
+  event?: string
+  distinct_id?: string
+  uuid?: string
+  day?: string
+  limit?: number
+  offset?: number
+}
+
+export interface FaultCounters {
+  rate_limited: number
+  errors: number
+  partial_writes: number
+  dropped: number
+  delayed: number
+  fail_next: number
+}
+
+export interface SandboxStats {
+  /** Every stored row, duplicates included. */
+  received: number
+  unique_uuids: number
+  duplicates: number
+  events_by_name: Record<string, number>
+  events_by_day: Record<string, number>
+  distinct_ids: number
+  /** Distinct ids that received at least one `$set`. */
+  persons_set: number
+  historical: number
+  /** Capture requests answered (dropped connections are counted in faults only). */
+  requests: number
+  accepted_requests: number
+  rejected_requests: Record<string, number>
+  /** Requests whose `sent_at` was over a minute off: PostHog would shift their timestamps. */
+  sent_at_skewed_requests: number
+  faults: FaultCounters
+}
+
+export interface SandboxPerson {
+  distinct_id: string
+  /** `$set` / `$set_once` / `$unset` applied in arrival order, as PostHog does. */
+  properties: Record<string, unknown>
+  /** Ids merged with this one by `$identify` or `$create_alias`, either direction. */
+  linked_distinct_ids: string[]
+}
+
+export interface IdentityLink {
+  kind: 'identify' | 'alias'
+  distinct_id: string
+  /** `$anon_distinct_id` of an `$identify`, or `alias` of a `$create_alias`. */
+  other_id: string
+  uuid: string
+  seq: number
+}
+
+export interface PersonsView {
+  persons: SandboxPerson[]
+  links: IdentityLink[]
+}
