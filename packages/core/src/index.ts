@@ -6,6 +6,17 @@ export * from './contracts/posthog-event.js'
 export * from './contracts/source.js'
 export { createFileDestination, FileDestinationConfig } from './destinations/file.js'
 export {
+  createPostHogDestination,
+  EU_INGESTION_HOST,
+  PostHogDestinationConfig,
+  type PostHogDestinationContext,
+  type PostHogDestinationOptions,
+  postHogDestination,
+  type ResolvedHost,
+  resolveHost,
+  US_INGESTION_HOST,
+} from './destinations/posthog/index.js'
+export {
   type BackoffPolicy,
   backoffDelay,
   type Clock,
