@@ -1,20 +1,18 @@
-import { ConfigError, createFileDestination, type Destination } from '@ph-import/core'
+import {
+  ConfigError,
+  createFileDestination,
+  createPostHogDestination,
+  type Destination,
+  type Logger,
+} from '@ph-import/core'
 
-type CreatePostHogDestination = (options: { host: string; apiKey: string }) => Destination
-
-/** The PostHog destination from core (looked up at run time so the CLI builds before it lands). */
-export async function postHogDestination(host: string, apiKey: string | undefined): Promise<Destination> {
+/** The PostHog destination; a missing key is a usage error that points at --dry-run. */
+export function postHogDestination(host: string, apiKey: string | undefined, logger: Logger): Destination {
   if (!apiKey)
     throw new ConfigError('--posthog-key is required (or set POSTHOG_PROJECT_API_KEY)', {
       hint: 'use --dry-run to write the events to a file instead of sending them',
     })
-  const core = (await import('@ph-import/core')) as Record<string, unknown>
-  const create = core.createPostHogDestination as CreatePostHogDestination | undefined
-  if (typeof create !== 'function')
-    throw new ConfigError(
-      'this build of @ph-import/core has no PostHog destination (createPostHogDestination)',
-    )
-  return create({ host, apiKey })
+  return createPostHogDestination({ host, apiKey }, { logger })
 }
 
 /**

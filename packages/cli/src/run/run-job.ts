@@ -3,12 +3,14 @@ import { createInterface } from 'node:readline/promises'
 import {
   type AnySource,
   createLogger,
+  createRedactor,
   type Destination,
   type EventHook,
   type JobReport,
   type MappingConfig,
   type RunResult,
   runImport,
+  secretValues,
 } from '@ph-import/core'
 import { EXIT } from '../base-command.js'
 import type { ConfigField } from '../connectors/schema-flags.js'
@@ -84,10 +86,21 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
   const { source, settings, options } = launch
   const parsed = validateConfig(source, launch.fields, launch.config)
   let jobDir = ''
+  // Core redacts only with its own logger; this one is ours, so it redacts the same secrets itself.
+  const redact = createRedactor([
+    ...secretValues(source.config, parsed),
+    ...(options.posthogKey ? [options.posthogKey] : []),
+  ])
+  const logger = createLogger({
+    redact,
+    // Warnings also arrive as progress events (printed once, there); the logger adds errors and --debug.
+    level: options.debug ? 'debug' : 'error',
+    sink: (entry) => process.stderr.write(`[${entry.level}] ${entry.scope} ${entry.message}\n`),
+  })
   const outputFile = settings.dryRun ? path.resolve(settings.output ?? '') : undefined
   const destination: Destination = settings.dryRun
     ? dryRunDestination(() => settings.output ?? path.join(jobDir, 'dry-run.jsonl'))
-    : await postHogDestination(settings.posthogHost, options.posthogKey)
+    : postHogDestination(settings.posthogHost, options.posthogKey, logger)
   const mode: ProgressMode = options.json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain'
   const progress = createProgress(mode)
   const say = (text: string) => {
@@ -105,10 +118,6 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
   process.on('SIGINT', onSigint)
   process.on('SIGTERM', onSigint)
   let planned: { jobId: string; resumed: boolean } | undefined
-  const logger = createLogger({
-    level: options.debug ? 'debug' : 'error',
-    sink: (entry) => process.stderr.write(`[${entry.level}] ${entry.scope} ${entry.message}\n`),
-  })
   let result: RunResult
   try {
     result = await runImport({

@@ -1,0 +1,112 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Flags } from '@oclif/core'
+import { BaseCommand, EXIT } from '../base-command.js'
+import { connectorNamed } from '../connectors/registry.js'
+import { configFields } from '../connectors/schema-flags.js'
+import { RESERVED_FLAGS } from '../run/common-flags.js'
+import { type LocalServices, startLocalServices } from '../run/local-services.js'
+import { runJob } from '../run/run-job.js'
+import { counts, n } from '../ui/format.js'
+
+async function csvExamples(root: string): Promise<string[]> {
+  const dir = path.join(root, 'examples')
+  const names = await readdir(dir).catch(() => [] as string[])
+  return names.filter((f) => /\.csv(\.gz)?$/.test(f)).map((f) => path.join(dir, f))
+}
+
+export default class Demo extends BaseCommand {
+  static override summary = 'Import sample Amplitude, Mixpanel and CSV data into a throwaway local sandbox'
+  static override description =
+    'Starts the PostHog sandbox and the fake Amplitude and Mixpanel APIs on random local ports, runs three imports into the sandbox, prints their summaries and the sandbox totals, and exits. Nothing leaves 127.0.0.1.'
+  static override flags = {
+    'keep-state': Flags.boolean({ description: 'keep the temporary job directories (printed at the end)' }),
+    debug: Flags.boolean({ description: 'show stack traces and debug logs' }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Demo)
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'ph-import-demo-'))
+    const services = await startLocalServices({ sandbox: 0, amplitude: 0, mixpanel: 0, dataDir: ':memory:' })
+    let failed = 0
+    try {
+      for (const [name, config] of await this.imports(services)) {
+        const connector = connectorNamed(name)
+        if (!connector) {
+          this.warn(`the ${name} connector is not installed; skipped`)
+          continue
+        }
+        this.out(`\n=== ${name} ===`)
+        const { exitCode } = await runJob({
+          source: connector.source,
+          fields: configFields(connector.source.config, RESERVED_FLAGS),
+          config,
+          settings: { connector: name, posthogHost: services.sandbox.url, rate: 5000, dryRun: false },
+          transformHook: undefined,
+          options: {
+            posthogKey: services.sandboxKey,
+            stateDir,
+            fresh: true,
+            json: false,
+            yes: true,
+            debug: flags.debug,
+            interactive: false,
+          },
+        })
+        if (exitCode !== 0) failed++
+      }
+      const totals = await services.sandbox.stats()
+      this.out(
+        [
+          '',
+          `=== sandbox ${services.sandbox.url} ===`,
+          `  received    ${n(totals.received)} events, ${n(totals.unique_uuids)} unique uuids, ${n(totals.duplicates)} duplicates`,
+          `  people      ${n(totals.distinct_ids)} distinct ids`,
+          `  top events  ${counts(
+            Object.fromEntries(
+              Object.entries(totals.events_by_name)
+                .sort(([, a], [, b]) => b - a)
+                .slice(0, 8),
+            ),
+          )}`,
+        ].join('\n'),
+      )
+    } finally {
+      await services.close()
+      if (flags['keep-state']) this.out(`\nJob state kept in ${stateDir}`)
+      else await rm(stateDir, { recursive: true, force: true })
+    }
+    if (failed > 0) this.exit(EXIT.failed)
+  }
+
+  private async imports(s: LocalServices): Promise<Array<[string, Record<string, unknown>]>> {
+    const list: Array<[string, Record<string, unknown>]> = [
+      [
+        'amplitude',
+        {
+          apiKey: s.amplitude.apiKey,
+          secretKey: s.amplitude.secretKey,
+          baseUrl: s.amplitude.url,
+          start: s.amplitude.start,
+          end: s.amplitude.end,
+        },
+      ],
+      [
+        'mixpanel',
+        {
+          apiSecret: s.mixpanel.apiSecret,
+          baseUrl: s.mixpanel.url,
+          start: s.mixpanel.start,
+          end: s.mixpanel.end,
+        },
+      ],
+    ]
+    const csv = connectorNamed('csv')
+    const files = csv ? await csvExamples(csv.root) : []
+    if (files.length > 0) list.push(['csv', { files }])
+    else
+      this.warn('no CSV examples found (packages/connectors/csv/examples/*.csv); the CSV import is skipped')
+    return list
+  }
+}

@@ -1,0 +1,70 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../base-command.js'
+import { startLocalServices } from '../run/local-services.js'
+
+const port = (description: string, fallback: number) =>
+  Flags.integer({
+    description: `${description} (0 picks a free port)`,
+    default: fallback,
+    min: 0,
+    max: 65535,
+  })
+
+export default class Sandbox extends BaseCommand {
+  static override summary = 'Run a local PostHog sandbox plus fake Mixpanel and Amplitude APIs to import from'
+  static override description =
+    'Everything listens on 127.0.0.1 only and runs until Ctrl-C. The printed commands import the fakes’ seeded data into the sandbox.'
+  static override flags = {
+    port: port('sandbox (PostHog capture) port', 8010),
+    'amplitude-port': port('fake Amplitude Export API port', 4020),
+    'mixpanel-port': port('fake Mixpanel API port', 4010),
+    'data-dir': Flags.string({
+      description: "sandbox storage directory, or ':memory:'",
+      default: ':memory:',
+    }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Sandbox)
+    const s = await startLocalServices({
+      sandbox: flags.port,
+      amplitude: flags['amplitude-port'],
+      mixpanel: flags['mixpanel-port'],
+      dataDir: flags['data-dir'],
+    })
+    this.out(
+      [
+        `PostHog sandbox   ${s.sandbox.url}   (project key ${s.sandboxKey})`,
+        `fake Amplitude    ${s.amplitude.url}`,
+        `fake Mixpanel     ${s.mixpanel.url}`,
+        '',
+        'Paste these in another terminal:',
+        '',
+        `export POSTHOG_HOST=${s.sandbox.url} POSTHOG_PROJECT_API_KEY=${s.sandboxKey}`,
+        `AMPLITUDE_API_KEY=${s.amplitude.apiKey} AMPLITUDE_SECRET_KEY=${s.amplitude.secretKey} \\`,
+        `  ph-import amplitude --base-url ${s.amplitude.url} --start ${s.amplitude.start} --end ${s.amplitude.end} --yes`,
+        `MIXPANEL_API_SECRET=${s.mixpanel.apiSecret} \\`,
+        `  ph-import mixpanel --base-url ${s.mixpanel.url} --start ${s.mixpanel.start} --end ${s.mixpanel.end} --yes`,
+        `ph-import csv --files 'packages/connectors/csv/examples/*.csv' --yes`,
+        '',
+        'Ctrl-C stops everything.',
+      ].join('\n'),
+      {
+        type: 'sandbox',
+        sandbox: s.sandbox.url,
+        posthogKey: s.sandboxKey,
+        amplitude: s.amplitude.url,
+        mixpanel: s.mixpanel.url,
+      },
+    )
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
+    const totals = await s.sandbox.stats()
+    await s.close()
+    this.out(
+      `\nStopped. The sandbox received ${totals.received} events (${totals.unique_uuids} unique uuids).`,
+    )
+  }
+}
