@@ -1,0 +1,3 @@
+import { posthogDestinationSuite } from './posthog-suite.js'
+
+posthogDestinationSuite('posthog-node')

@@ -1,0 +1,242 @@
+import { type Sandbox, startSandbox } from '@ph-import/sandbox'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Destination } from '../../src/contracts/destination.js'
+import { errorKind, type PhImportError, type RetriableError } from '../../src/contracts/errors.js'
+import { createPostHogDestination } from '../../src/destinations/posthog/index.js'
+import { systemClock } from '../../src/runtime/backoff.js'
+import { type DeadLetter, deliver } from '../../src/runtime/deliver.js'
+import { RateLimiter } from '../../src/runtime/rate-limiter.js'
+import { eventLines, settle, uuidsOf } from './events.js'
+import { startRecordingProxy } from './recording-proxy.js'
+
+export type Transport = 'fetch' | 'posthog-node'
+
+const FAST = { baseMs: 5, maxMs: 50, maxAttempts: 12 }
+
+export interface SendLog {
+  requests: number
+  retries: PhImportError[]
+}
+
+/** deliver() is the runtime's load path: the destination only classifies, deliver retries/splits/bisects. */
+export async function send(
+  destination: Destination,
+  batches: readonly (readonly string[])[],
+  limiter = new RateLimiter({ ratePerSecond: 1e6 }),
+): Promise<{ dead: DeadLetter[]; log: SendLog }> {
+  const log: SendLog = { requests: 0, retries: [] }
+  const dead: DeadLetter[] = []
+  let offset = 0
+  for (const lines of batches) {
+    const got = await deliver(lines, {
+      destination,
+      limiter,
+      backoff: FAST,
+      clock: systemClock,
+      signal: new AbortController().signal,
+      onRetry: (error) => log.retries.push(error),
+      onRequest: () => log.requests++,
+    })
+    dead.push(...got.map((d) => ({ ...d, index: d.index + offset })))
+    offset += lines.length
+  }
+  return { dead, log }
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+/** The destination test suite every transport passes, against the real sandbox. */
+export function posthogDestinationSuite(transport: Transport): void {
+  describe(`PostHog destination (${transport} transport) against the sandbox`, () => {
+    let sandbox: Sandbox
+    const destination = (overrides: { host?: string; apiKey?: string; timeoutMs?: number } = {}) =>
+      createPostHogDestination({
+        host: overrides.host ?? sandbox.url,
+        apiKey: overrides.apiKey ?? 'phc_sandbox',
+        transport,
+        ...(overrides.timeoutMs ? { timeoutMs: overrides.timeoutMs } : {}),
+      })
+
+    beforeAll(async () => {
+      sandbox = await startSandbox({ port: 0, dataDir: ':memory:' })
+    })
+    afterAll(async () => {
+      await sandbox.close()
+    })
+    beforeEach(() => {
+      sandbox.setFaults({})
+      sandbox.reset()
+    })
+
+    it('200: every event arrives with its uuid, timestamp and properties unchanged, as a historical import', async () => {
+      const lines = eventLines(300)
+      const { dead, log } = await send(destination(), chunk(lines, 100))
+      expect(dead).toEqual([])
+      expect(log.requests).toBe(3)
+      const stored = sandbox.events()
+      expect(stored).toHaveLength(300)
+      for (const [i, line] of lines.entries()) {
+        const sent = JSON.parse(line) as Record<string, unknown>
+        const got = stored[i]!
+        expect({
+          event: got.event,
+          distinct_id: got.distinct_id,
+          uuid: got.uuid,
+          timestamp: got.timestamp,
+          properties: got.properties,
+        }).toEqual(sent)
+        expect(got.historical).toBe(true)
+      }
+      expect(sandbox.stats().sent_at_skewed_requests).toBe(0)
+    })
+
+    it('on the wire: historical_migration true, no sent_at, gzip, events as staged', async () => {
+      const proxy = await startRecordingProxy(sandbox.url)
+      try {
+        const lines = eventLines(50)
+        await send(destination({ host: proxy.url }), [lines])
+        expect(proxy.requests).toHaveLength(1)
+        const request = proxy.requests[0]!
+        expect(request.path).toBe('/batch/')
+        expect(request.headers['content-encoding']).toBe('gzip')
+        const body = JSON.parse(request.body) as Record<string, unknown>
+        expect(body.historical_migration).toBe(true)
+        expect(body.api_key).toBe('phc_sandbox')
+        expect('sent_at' in body).toBe(false)
+        expect(body.batch).toEqual(lines.map((l) => JSON.parse(l)))
+        if (transport === 'fetch') {
+          // Not parsed and re-serialized: the staged bytes themselves.
+          expect(request.body).toBe(
+            `{"api_key":"phc_sandbox","historical_migration":true,"batch":[${lines.join(',')}]}`,
+          )
+        }
+      } finally {
+        await proxy.close()
+      }
+    })
+
+    it('400 naming the event: only the poison event is dead-lettered with the server message', async () => {
+      const lines = eventLines(20)
+      lines[7] = lines[7]!.replace(/"event":"[^"]*"/, '"event":""')
+      const { dead } = await send(destination(), [lines])
+      expect(dead).toEqual([
+        { index: 7, code: 'destination_rejected', message: 'event submitted with an empty event name' },
+      ])
+      const delivered = sandbox.uniqueUuids()
+      expect(delivered.size).toBe(19)
+      expect(delivered.has(uuidsOf(lines)[7]!)).toBe(false)
+    })
+
+    it('400 without an index (as PostHog answers): bisection isolates the poison event', async () => {
+      const proxy = await startRecordingProxy(sandbox.url, { hideRejectedIndex: true })
+      try {
+        const lines = eventLines(64)
+        lines[41] = lines[41]!.replace(/"event":"[^"]*"/, '"event":""')
+        const { dead, log } = await send(destination({ host: proxy.url }), [lines])
+        expect(dead).toEqual([
+          { index: 41, code: 'destination_rejected', message: 'event submitted with an empty event name' },
+        ])
+        expect(sandbox.uniqueUuids().size).toBe(63)
+        // 64 → 32 → 16 → 8 → 4 → 2 → 1: one failing request per level, plus the halves that pass.
+        expect(log.requests).toBe(13)
+      } finally {
+        await proxy.close()
+      }
+    })
+
+    it('401: the job stops with a message about the project key and region, without the key', async () => {
+      const secret = 'phc_not_this_projects_key_123'
+      const error = await send(destination({ apiKey: secret }), [eventLines(5)]).catch((e: unknown) => e)
+      expect(errorKind(error)).toBe('fatal')
+      const { message, hint } = error as PhImportError
+      expect(message).toMatch(/HTTP 401.*project API key was refused/)
+      expect(hint).toMatch(/phx_/)
+      expect(hint).toMatch(/--host eu/)
+      expect(`${message} ${hint}`).not.toContain(secret)
+      expect(sandbox.stats().received).toBe(0)
+    })
+
+    it('413: a batch over the body limit is split until it fits; an oversized event is dead-lettered alone', async () => {
+      const small = await startSandbox({
+        port: 0,
+        dataDir: ':memory:',
+        maxBodyBytes: 20_000,
+        maxEventBytes: 3_000,
+      })
+      try {
+        const lines = eventLines(100, { pad: 300 })
+        lines[30] = eventLines(1, { prefix: 'big', pad: 5_000 })[0]!
+        const { dead, log } = await send(destination({ host: small.url }), [lines])
+        expect(dead).toHaveLength(1)
+        expect(dead[0]).toMatchObject({ index: 30, code: 'too_large' })
+        expect(dead[0]!.message).toMatch(/HTTP 413/)
+        expect(log.requests).toBeGreaterThan(4)
+        expect(small.uniqueUuids()).toEqual(new Set(uuidsOf(lines).filter((_, i) => i !== 30)))
+      } finally {
+        await small.close()
+      }
+    })
+
+    it('429 with Retry-After: the wait is honoured and the job slows down', async () => {
+      sandbox.setFaults({ failNext: [{ status: 429, count: 1 }] })
+      const { log } = await send(destination(), [eventLines(10)])
+      const retry = log.retries[0] as RetriableError
+      expect(retry.rateLimited).toBe(true)
+      expect(retry.retryAfterMs).toBe(1000)
+
+      sandbox.reset()
+      sandbox.setFaults({ rateLimit: 2000, rateLimitBurst: 2000 })
+      const limiter = new RateLimiter({ ratePerSecond: 16_000 })
+      const lines = eventLines(3000, { prefix: 'rl' })
+      const { dead } = await send(destination(), chunk(lines, 100), limiter)
+      expect(dead).toEqual([])
+      expect(limiter.rate).toBeLessThan(16_000)
+      expect(sandbox.uniqueUuids().size).toBe(3000)
+      // Pausing for Retry-After and halving the rate keeps the 429s to a handful, not one per batch.
+      const limited = sandbox.stats().faults.rate_limited
+      expect(limited).toBeGreaterThan(0)
+      expect(limited).toBeLessThanOrEqual(3)
+    })
+
+    it('503 after a partial write: resending the same uuids leaves duplicates, never gaps', async () => {
+      sandbox.setFaults({ partialWriteRate: 0.5 })
+      const lines = eventLines(500)
+      const { dead } = await send(destination(), chunk(lines, 50))
+      expect(dead).toEqual([])
+      const stats = sandbox.stats()
+      expect(stats.faults.partial_writes).toBeGreaterThan(0)
+      expect(stats.duplicates).toBeGreaterThan(0)
+      expect(stats.received).toBeGreaterThan(500)
+      expect(sandbox.uniqueUuids()).toEqual(new Set(uuidsOf(lines)))
+    })
+
+    it('random 500/503 and dropped connections are retried until everything is delivered', async () => {
+      sandbox.setFaults({ errorRate: 0.3, dropRate: 0.2 })
+      const lines = eventLines(400)
+      const { dead, log } = await send(destination(), chunk(lines, 40))
+      expect(dead).toEqual([])
+      const faults = sandbox.stats().faults
+      expect(faults.errors).toBeGreaterThan(0)
+      expect(faults.dropped).toBeGreaterThan(0)
+      expect(log.retries.every((e) => errorKind(e) === 'retriable')).toBe(true)
+      expect(log.retries.some((e) => /network error/.test(e.message))).toBe(true)
+      expect(log.retries.some((e) => /HTTP 50[03]/.test(e.message))).toBe(true)
+      expect(sandbox.uniqueUuids()).toEqual(new Set(uuidsOf(lines)))
+    })
+
+    it('a server slower than the timeout: the batch is retried and nothing is lost', async () => {
+      sandbox.setFaults({ latencyJitterMs: 400 })
+      const lines = eventLines(60)
+      const { dead, log } = await send(destination({ timeoutMs: 200 }), chunk(lines, 10))
+      expect(dead).toEqual([])
+      expect(log.retries.some((e) => /no answer within 200 ms/.test(e.message))).toBe(true)
+      // The sandbox still stores a request the client gave up on; wait for those to land.
+      await settle(() => sandbox.stats().requests >= log.requests)
+      expect(sandbox.uniqueUuids()).toEqual(new Set(uuidsOf(lines)))
+    })
+  })
+}
