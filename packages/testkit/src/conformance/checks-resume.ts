@@ -10,19 +10,25 @@ export const resumeAfterCrash: ConformanceCheck = {
     const clean = await importOnce({ env, config, name: 'clean' })
     ensure(clean.result.status === 'done', `clean run: ${describeRun(clean)}`)
     ensure(clean.events.length > 0, 'the clean run loaded no events: give the fake data')
-    const pages = env.options.interruptAfterPages ?? 1
-    const abort = new AbortController()
-    const crashed = await importOnce({
-      env,
-      config,
-      name: 'crashed',
-      source: interruptingSource(env.source, pages, abort),
-      signal: abort.signal,
-    })
-    ensure(
-      crashed.result.status === 'interrupted',
-      `the run aborted after ${pages} page(s) ended as ${crashed.result.status}, not interrupted: an export must stop when ctx.signal aborts`,
-    )
+    // Each run stops after that many pages: mid-partition first (cursor resume), then further along.
+    const interruptions = env.options.interruptAfterPages ?? [1, 4]
+    let before = 0
+    for (const pages of interruptions) {
+      const abort = new AbortController()
+      const crashed = await importOnce({
+        env,
+        config,
+        name: 'crashed',
+        source: interruptingSource(env.source, pages, abort),
+        signal: abort.signal,
+      })
+      if (crashed.result.status === 'done') break
+      ensure(
+        crashed.result.status === 'interrupted',
+        `the run aborted after ${pages} page(s) ended as ${crashed.result.status}, not interrupted: an export must stop when ctx.signal aborts`,
+      )
+      before = crashed.events.length
+    }
     const resumed = await importOnce({ env, config, name: 'crashed' })
     ensure(resumed.result.status === 'done', `resumed run: ${describeRun(resumed)}`)
     const expected = new Set(clean.events.map((e) => e.uuid))
@@ -37,7 +43,7 @@ export const resumeAfterCrash: ConformanceCheck = {
     const duplicates = resumed.events.length - got.size
     const bound = env.options.maxResumeDuplicates ?? 100
     ensure(duplicates <= bound, `${duplicates} duplicate events after the resume (bound ${bound})`)
-    return `${got.size} events after interrupt + resume, ${duplicates} duplicates (${crashed.events.length} before the interrupt)`
+    return `${got.size} events, ${duplicates} duplicates after ${interruptions.length} interrupts (${before} loaded before the last)`
   },
 }
 
@@ -50,6 +56,7 @@ export const abortStopsPromptly: ConformanceCheck = {
     'aborting the signal mid-export ends the run as interrupted without waiting for requests to finish',
   async run(env) {
     const { fake, config } = await env.setup()
+    const within = env.options.abortWithinMs ?? ABORT_BOUND_MS
     const abort = new AbortController()
     let abortedAt: number | undefined
     const stop = () => {
@@ -78,7 +85,7 @@ export const abortStopsPromptly: ConformanceCheck = {
     let timer: NodeJS.Timeout | undefined
     const bound = new Promise<'timeout'>((resolve) => {
       timer = setInterval(() => {
-        if (abortedAt !== undefined && Date.now() - abortedAt > ABORT_BOUND_MS) resolve('timeout')
+        if (abortedAt !== undefined && Date.now() - abortedAt > within) resolve('timeout')
       }, 50)
     })
     // The run may still settle after a timeout (when the fake closes); that must not surface as unhandled.
@@ -87,7 +94,7 @@ export const abortStopsPromptly: ConformanceCheck = {
     if (outcome === 'timeout') {
       faults?.clear()
       fail(
-        `the run was still going ${ABORT_BOUND_MS / 1000} s after the abort: pass ctx.signal to every request and stop iterating when it aborts`,
+        `the run was still going ${within / 1000} s after the abort: pass ctx.signal to every request and stop iterating when it aborts`,
       )
     }
     ensure(abortedAt !== undefined, `the run finished before any export started (${describeRun(outcome)})`)

@@ -30,8 +30,10 @@ export interface ConformanceOptions {
   invalidConfigs?: unknown[]
   /** Partitions exported by the export and transform checks (default 3). */
   samplePartitions?: number
-  /** The interrupted run stops after this many pages (default 1). */
-  interruptAfterPages?: number
+  /** How long after an abort the run must have ended (default 10 s: a bound, not a speed test). */
+  abortWithinMs?: number
+  /** Runs of the resume check each stop after this many pages, before a final resume (default [1, 4]). */
+  interruptAfterPages?: number[]
   /** Duplicate events tolerated after an interrupted run is resumed (default: one batch, 100). */
   maxResumeDuplicates?: number
   /** Extra runImport options for every run the suite makes (a pinned `now`, a mapping, ...). */

@@ -1,0 +1,127 @@
+// Seeded mistakes: each broken variant of the template connector must fail the check named for it,
+// with a message that says what to fix. The checks are called as plain functions (runCheck).
+import { randomUUID } from 'node:crypto'
+import { type AnySource, type ExportContext, objectShape } from '@ph-import/core'
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { type ConformanceOptions, runCheck, standardChecks } from '../src/index.js'
+import acme from '../template/src/index.js'
+import { FAKE_ACME_API_KEY, startFakeAcme } from '../template/src/testing.js'
+
+const good = acme as unknown as AnySource
+
+function optionsFor(source: AnySource): ConformanceOptions {
+  return {
+    source,
+    fake: () => startFakeAcme({ days: 3 }),
+    config: (url) => ({ apiKey: FAKE_ACME_API_KEY, baseUrl: url, start: '2024-01-01', end: '2024-01-03' }),
+    // A stuck export fails after this long instead of the default 10 s.
+    abortWithinMs: 2000,
+  }
+}
+
+async function check(name: string, source: AnySource) {
+  const found = standardChecks.find((c) => c.name === name)
+  if (!found) throw new Error(`no check ${name}`)
+  return runCheck(found, optionsFor(source))
+}
+
+const HOUR = 3_600_000
+
+const broken: Record<string, { check: string; source: AnySource; says: RegExp }> = {
+  'overlapping plan': {
+    check: 'plan_covers_range',
+    source: {
+      ...good,
+      // Each day window runs one hour into the next day: those events would be exported twice.
+      plan: async (ctx) =>
+        (await good.plan(ctx)).map((p) => ({
+          ...p,
+          params: { ...p.params, end: new Date(Date.parse(String(p.params.end)) + HOUR).toISOString() },
+        })),
+    },
+    says: /overlap/,
+  },
+  'random uuids': {
+    check: 'uuids_are_stable',
+    source: {
+      ...good,
+      transform: (raw, ctx) => {
+        const out = good.transform(raw, ctx)
+        return 'uuid' in out ? { ...out, uuid: randomUUID() } : out
+      },
+    },
+    says: /uuids only in the first run/,
+  },
+  'secret logged': {
+    check: 'secrets_stay_hidden',
+    source: {
+      ...good,
+      export: (ctx: ExportContext<unknown>) => {
+        ctx.logger.debug(`requesting with key ${(ctx.config as { apiKey: string }).apiKey}`)
+        return good.export(ctx)
+      },
+    },
+    says: /a secret appears in: log debug/,
+  },
+  'swallowed 401': {
+    check: 'auth_failure_is_fatal',
+    source: {
+      ...good,
+      async *export(ctx) {
+        try {
+          yield* good.export(ctx)
+        } catch {
+          // The mistake: treating any HTTP error as "no data".
+        }
+      },
+    },
+    says: /ended as done/,
+  },
+  'export ignores the abort signal': {
+    check: 'abort_stops_promptly',
+    source: {
+      ...good,
+      // No signal on the request: the runtime can only stop once the slow response arrives.
+      export: (ctx) => good.export({ ...ctx, signal: new AbortController().signal }),
+    },
+    says: /still going/,
+  },
+  'export not repeatable': {
+    check: 'export_is_repeatable',
+    source: {
+      ...good,
+      async *export(ctx) {
+        for await (const page of good.export(ctx))
+          yield { ...page, records: page.records.map((r) => ({ ...(r as object), fetchedAt: randomUUID() })) }
+      },
+    },
+    says: /record seen 1x then 0x/,
+  },
+  'no secret marked': {
+    check: 'config_marks_secrets',
+    source: {
+      ...good,
+      config: z.object({ ...objectShape(good.config), apiKey: z.string().min(1).describe('Acme API key') }),
+    },
+    says: /secret\(\)/,
+  },
+}
+
+describe('the suite catches seeded mistakes', () => {
+  for (const [mistake, { check: name, source, says }] of Object.entries(broken)) {
+    it(`${mistake} → ${name} fails`, async () => {
+      const result = await check(name, source)
+      expect(result.status, result.message).toBe('fail')
+      expect(result.message).toMatch(says)
+    })
+  }
+
+  it('the unbroken connector passes the same checks', async () => {
+    const names = [...new Set(Object.values(broken).map((b) => b.check))]
+    for (const name of names) {
+      const result = await check(name, good)
+      expect(result, name).toMatchObject({ status: 'pass' })
+    }
+  })
+})
