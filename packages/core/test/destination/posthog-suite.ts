@@ -1,11 +1,16 @@
 import { type Sandbox, startSandbox } from '@ph-import/sandbox'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import type { Destination } from '../../src/contracts/destination.js'
 import { errorKind, type PhImportError, type RetriableError } from '../../src/contracts/errors.js'
+import type { PostHogEvent } from '../../src/contracts/posthog-event.js'
+import { defineSource } from '../../src/contracts/source.js'
 import { createPostHogDestination } from '../../src/destinations/posthog/index.js'
 import { systemClock } from '../../src/runtime/backoff.js'
 import { type DeadLetter, deliver } from '../../src/runtime/deliver.js'
 import { RateLimiter } from '../../src/runtime/rate-limiter.js'
+import { runImport } from '../../src/runtime/run-import.js'
+import { readJsonLines, tempDir } from '../helpers.js'
 import { eventLines, settle, uuidsOf } from './events.js'
 import { startRecordingProxy } from './recording-proxy.js'
 
@@ -48,6 +53,28 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
   return out
 }
+
+/** A tiny in-memory source: `days` partitions of `perDay` events, already in PostHog's shape. */
+const inlineSource = defineSource({
+  name: 'inline',
+  description: 'in-memory events for the destination suite',
+  config: z.object({
+    days: z.number().int().default(3).describe('day partitions'),
+    perDay: z.number().int().default(200).describe('events per day'),
+  }),
+  identity: () => 'suite',
+  plan: ({ config }) =>
+    Array.from({ length: config.days }, (_, day) => ({
+      key: `day-${day}`,
+      order: String(day),
+      params: { day },
+    })),
+  async *export({ config, partition }) {
+    const day = Number(partition.params.day)
+    yield { records: eventLines(config.perDay, { day, prefix: `d${day}` }).map((l) => JSON.parse(l)) }
+  },
+  transform: (raw) => raw as PostHogEvent,
+})
 
 /** The destination test suite every transport passes, against the real sandbox. */
 export function posthogDestinationSuite(transport: Transport): void {
@@ -158,6 +185,28 @@ export function posthogDestinationSuite(transport: Transport): void {
       expect(hint).toMatch(/--host eu/)
       expect(`${message} ${hint}`).not.toContain(secret)
       expect(sandbox.stats().received).toBe(0)
+    })
+
+    it('runImport end to end under faults: every event once in the sandbox, accounting closed', async () => {
+      sandbox.setFaults({ partialWriteRate: 0.2, errorRate: 0.1, dropRate: 0.05 })
+      const stateDir = tempDir()
+      const result = await runImport({
+        source: inlineSource,
+        config: { days: 3, perDay: 200 },
+        destination: destination(),
+        stateDir,
+        rate: 1e6,
+        batchSize: 50,
+        backoff: FAST,
+        secrets: ['phc_sandbox'],
+      })
+      expect(result.status).toBe('done')
+      expect(result.report.events).toMatchObject({ staged: 600, loaded: 600, deadLettered: 0, pending: 0 })
+      const expected = [0, 1, 2].flatMap((day) => uuidsOf(eventLines(200, { day, prefix: `d${day}` })))
+      expect(sandbox.uniqueUuids()).toEqual(new Set(expected))
+      expect(readJsonLines(`${result.jobDir}/rejects.jsonl`)).toEqual([])
+      const days = Object.keys(sandbox.stats().events_by_day).sort()
+      expect(days).toEqual(['2024-01-01', '2024-01-02', '2024-01-03'])
     })
 
     it('413: a batch over the body limit is split until it fits; an oversized event is dead-lettered alone', async () => {
