@@ -61,6 +61,8 @@ describe('scaffoldConnector', () => {
     expect(result.packageName).toBe('ph-import-connector-widget-stats')
     const manifest = JSON.parse(await readFile(path.join(pkg, 'package.json'), 'utf8'))
     expect(manifest['ph-import']).toEqual({ connector: './dist/index.js' })
+    // oclif's plugin installer refuses a package without an oclif field ("plugin is invalid").
+    expect(manifest.oclif).toEqual({})
     expect(manifest.peerDependencies['@ph-import/core']).toMatch(/^\^\d/)
     await symlink(path.join(root, 'node_modules'), path.join(pkg, 'node_modules'), 'dir')
 
