@@ -39,7 +39,8 @@ function distinctIdOf(event: JsonObject, properties: JsonObject, index: number):
   const raw = event.distinct_id ?? event.$distinct_id ?? properties.distinct_id
   if (raw === undefined || raw === null) throw missingDistinctId(index)
   const text = (typeof raw === 'string' ? raw : JSON.stringify(raw)).replaceAll('\0', '\uFFFD')
-  const cut = Array.from(text).slice(0, MAX_DISTINCT_ID_CHARS).join('')
+  const cut =
+    text.length <= MAX_DISTINCT_ID_CHARS ? text : Array.from(text).slice(0, MAX_DISTINCT_ID_CHARS).join('')
   if (cut === '') throw emptyDistinctId(index)
   return cut
 }

@@ -28,6 +28,7 @@ export class EventStore {
   private readonly insertEvent: Database.Statement
   private readonly insertPersonUpdate: Database.Statement
   private readonly insertLink: Database.Statement
+  private readonly recordInTransaction: (r: RequestRecord, e: readonly AcceptedEvent[], h: boolean) => number
 
   constructor(dataDir: string) {
     if (dataDir === ':memory:') {
@@ -51,44 +52,51 @@ export class EventStore {
     this.insertLink = this.db.prepare(
       'INSERT INTO identity_links (seq, kind, distinct_id, other_id, uuid) VALUES (?, ?, ?, ?, ?)',
     )
+    this.recordInTransaction = this.db.transaction(this.writeRequest.bind(this))
   }
 
   /** Logs the request and stores `events` atomically: a crash leaves all of them or none. */
-  readonly record = (request: RequestRecord, events: readonly AcceptedEvent[], historical: boolean): number =>
-    this.db.transaction(() => {
-      const receivedAt = new Date().toISOString()
-      const { route, status, bytes, sentAtSkewMs, error } = request
-      const requestId = Number(
-        this.insertRequest.run(
-          receivedAt,
-          route,
-          status,
-          request.events,
-          events.length,
-          bytes,
-          sentAtSkewMs,
-          error,
-        ).lastInsertRowid,
+  record(request: RequestRecord, events: readonly AcceptedEvent[], historical: boolean): number {
+    return this.recordInTransaction(request, events, historical)
+  }
+
+  private writeRequest(
+    request: RequestRecord,
+    events: readonly AcceptedEvent[],
+    historical: boolean,
+  ): number {
+    const receivedAt = new Date().toISOString()
+    const { route, status, bytes, sentAtSkewMs, error } = request
+    const requestId = Number(
+      this.insertRequest.run(
+        receivedAt,
+        route,
+        status,
+        request.events,
+        events.length,
+        bytes,
+        sentAtSkewMs,
+        error,
+      ).lastInsertRowid,
+    )
+    const flag = historical ? 1 : 0
+    for (const e of events) {
+      const { lastInsertRowid: seq } = this.insertEvent.run(
+        e.uuid,
+        e.event,
+        e.distinctId,
+        e.timestamp,
+        e.day,
+        e.propertiesJson,
+        receivedAt,
+        flag,
+        requestId,
       )
-      const flag = historical ? 1 : 0
-      for (const e of events) {
-        const row = [
-          e.uuid,
-          e.event,
-          e.distinctId,
-          e.timestamp,
-          e.day,
-          e.propertiesJson,
-          receivedAt,
-          flag,
-          requestId,
-        ]
-        const seq = this.insertEvent.run(...row).lastInsertRowid
-        if (e.person) this.insertPersonUpdate.run(seq, e.distinctId, ...personColumns(e.person))
-        if (e.link) this.insertLink.run(seq, e.link.kind, e.distinctId, e.link.otherId, e.uuid)
-      }
-      return requestId
-    })()
+      if (e.person) this.insertPersonUpdate.run(seq, e.distinctId, ...personColumns(e.person))
+      if (e.link) this.insertLink.run(seq, e.link.kind, e.distinctId, e.link.otherId, e.uuid)
+    }
+    return requestId
+  }
 
   events(filter: EventFilter = {}): StoredEvent[] {
     const where: string[] = []

@@ -15,7 +15,21 @@ const scalar = (db: Database, sql: string, ...params: unknown[]) =>
     .pluck()
     .get(...params) as number | null) ?? 0
 
+type StoredStats = Omit<SandboxStats, 'faults'>
+// Stats scan the whole table (there are no indexes, see schema.ts), so they are recomputed only when a
+// request has been logged since: polling an idle sandbox costs nothing.
+const statsCache = new WeakMap<Database, { version: string; stats: StoredStats }>()
+
 export function readStats(db: Database, faults: FaultCounters): SandboxStats {
+  const version = `${scalar(db, 'SELECT MAX(id) FROM requests')}:${scalar(db, 'SELECT MAX(seq) FROM events')}`
+  const cached = statsCache.get(db)
+  if (cached?.version === version) return { ...cached.stats, faults: { ...faults } }
+  const stats = computeStats(db)
+  statsCache.set(db, { version, stats })
+  return { ...stats, faults: { ...faults } }
+}
+
+function computeStats(db: Database): StoredStats {
   const received = scalar(db, 'SELECT COUNT(*) FROM events')
   const uniqueUuids = scalar(db, 'SELECT COUNT(DISTINCT uuid) FROM events')
   return {
@@ -41,7 +55,6 @@ export function readStats(db: Database, faults: FaultCounters): SandboxStats {
       'SELECT COUNT(*) FROM requests WHERE ABS(sent_at_skew_ms) > ?',
       SKEW_WARNING_MS,
     ),
-    faults: { ...faults },
   }
 }
 
