@@ -134,8 +134,14 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
     if (current.lines.length === 0) return
     const batch = current
     current = { lines: [], refs: [], bytes: 0, done: false, dead: [] }
-    while (window.filter((b) => !b.done).length >= opts.concurrency) {
-      await Promise.race(window.filter((b) => !b.done).map((b) => b.promise))
+    // Bound acknowledged-but-uncommitted batches too: when commits (fsyncs) are slower than the
+    // destination, counting only in-flight batches let the window grow with the whole partition.
+    while (
+      window.filter((b) => !b.done).length >= opts.concurrency ||
+      window.length >= opts.concurrency * 2
+    ) {
+      const inFlight = window.filter((b) => !b.done).map((b) => b.promise)
+      await (inFlight.length > 0 ? Promise.race(inFlight) : commitChain)
       if (failure) throw failure
     }
     window.push(batch)
