@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { AcceptedEvent } from '../capture/normalize.js'
 import type { EventFilter, StoredEvent } from '../types.js'
+import { forgetStats } from './queries.js'
 import { ALL_TABLES, applySchema } from './schema.js'
 
 export interface RequestRecord {
@@ -125,6 +126,7 @@ export class EventStore {
     this.db.transaction(() => {
       for (const table of ALL_TABLES) this.db.exec(`DELETE FROM ${table}`)
     })()
+    forgetStats(this.db)
   }
 
   close(): void {

@@ -20,6 +20,11 @@ type StoredStats = Omit<SandboxStats, 'faults'>
 // request has been logged since: polling an idle sandbox costs nothing.
 const statsCache = new WeakMap<Database, { version: string; stats: StoredStats }>()
 
+/** Request ids restart after a reset, so a reset must drop the cached stats. */
+export function forgetStats(db: Database): void {
+  statsCache.delete(db)
+}
+
 export function readStats(db: Database, faults: FaultCounters): SandboxStats {
   const version = `${scalar(db, 'SELECT MAX(id) FROM requests')}:${scalar(db, 'SELECT MAX(seq) FROM events')}`
   const cached = statsCache.get(db)
