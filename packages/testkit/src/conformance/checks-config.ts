@@ -6,7 +6,9 @@ import {
   objectShape,
   runImport,
   secretFields,
+  secretValues,
 } from '@ph-import/core'
+import { parseConfig } from './harness.js'
 import { type CheckEnv, type ConformanceCheck, ensure, fail } from './types.js'
 
 /** Runs the config through runImport (plan only) and returns the ConfigError text, or fails. */
@@ -60,10 +62,16 @@ export const configRejectsInvalid: ConformanceCheck = {
     const { config } = await env.setup()
     const invalid =
       env.options.invalidConfigs ?? defaultInvalidConfigs(config, env.capabilities.range === true)
+    // The invalid configs carry the real secrets: a refusal must not echo them back.
+    const secrets = secretValues(env.source.config, parseConfig(env.source, config))
     for (const [i, candidate] of invalid.entries()) {
       const message = await refusal(env, candidate, `invalid config #${i + 1}`)
       const problem = unreadable(message)
       ensure(!problem, `invalid config #${i + 1}: ${problem}:\n${message}`)
+      ensure(
+        !secrets.some((s) => message.includes(s)),
+        `the refusal of invalid config #${i + 1} shows a secret value`,
+      )
     }
     return `refused {} and ${invalid.length} invalid config(s); required fields named: ${required.join(', ')}`
   },
