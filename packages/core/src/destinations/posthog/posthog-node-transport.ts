@@ -1,6 +1,7 @@
 import { PostHog, type PostHogOptions } from 'posthog-node'
 import type { EventBatch } from '../../contracts/destination.js'
 import {
+  ConfigError,
   FatalError,
   type PhImportError,
   RejectedEventsError,
@@ -65,6 +66,16 @@ export function stripSentAt(body: string): string {
  * reported exactly like the fetch transport's (flush() only rejects with a generic wrapper).
  */
 export function createPostHogNodeTransport(options: TransportOptions): Transport {
+  // The opt-in "capture v1" route is another wire format with its own sender and retries; what this
+  // transport guarantees (no sent_at, one request per batch, classified errors) is verified for /batch/ only.
+  if (process.env.POSTHOG_CAPTURE_MODE === 'v1') {
+    throw new ConfigError(
+      'the posthog-node transport needs the /batch/ route, but POSTHOG_CAPTURE_MODE=v1 is set',
+      {
+        hint: 'unset POSTHOG_CAPTURE_MODE or use --transport fetch',
+      },
+    )
+  }
   return async (batch: EventBatch, signal: AbortSignal) => {
     if (signal.aborted) throw signal.reason
     const events: CaptureInput[] = []
