@@ -6,8 +6,8 @@ import { type Sandbox, type SandboxOptions, startSandbox } from '../src/index.js
 export interface TestEvent {
   event: string
   distinct_id?: unknown
-  uuid?: string
-  timestamp?: string
+  uuid?: string | undefined
+  timestamp?: string | undefined
   properties?: Record<string, unknown>
   [key: string]: unknown
 }

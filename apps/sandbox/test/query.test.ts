@@ -42,7 +42,7 @@ describe('query API', () => {
     ])
     expect(await client.events({ event: 'other' })).toHaveLength(1)
     expect(await client.events({ day: '2023-12-31' })).toHaveLength(1)
-    expect((await client.events({ uuid: events[4]?.uuid }))[0]?.distinct_id).toBe('pager')
+    expect((await client.events({ uuid: String(events[4]?.uuid) }))[0]?.distinct_id).toBe('pager')
   })
 
   it('streams unique uuids, one per line', async () => {
