@@ -29,6 +29,9 @@ export interface DeliverOptions {
   onRequest?(events: number): void
 }
 
+/** Never aborted: see `deliver`. */
+const IN_FLIGHT = new AbortController().signal
+
 function byteLength(lines: readonly string[]): number {
   let n = 0
   for (const l of lines) n += Buffer.byteLength(l, 'utf8')
@@ -53,7 +56,10 @@ export async function deliver(
     await opts.requestLimiter?.acquire(1, opts.signal)
     opts.onRequest?.(lines.length)
     try {
-      await opts.destination.send({ lines, bytes: byteLength(lines) }, { signal: opts.signal })
+      // A stop (Ctrl-C) lets a request already on the wire finish and be checkpointed: aborting it could leave
+      // the destination holding a batch we never saw acknowledged, sent again (duplicated) on resume. The
+      // destination's own request timeout bounds the wait.
+      await opts.destination.send({ lines, bytes: byteLength(lines) }, { signal: IN_FLIGHT })
       return []
     } catch (error) {
       if (opts.signal.aborted) throw opts.signal.reason
