@@ -19,10 +19,15 @@ export const stateFlags = {
     helpGroup: 'GLOBAL',
   }),
   json: Flags.boolean({
+    default: false,
     description: 'machine-readable output: newline-delimited JSON (see README for the shape)',
     helpGroup: 'GLOBAL',
   }),
-  debug: Flags.boolean({ description: 'show stack traces and debug logs', helpGroup: 'GLOBAL' }),
+  debug: Flags.boolean({
+    default: false,
+    description: 'show stack traces and debug logs',
+    helpGroup: 'GLOBAL',
+  }),
 }
 
 /** Destination and run options shared by every import, resume and retry. */
@@ -47,6 +52,7 @@ export const sendFlags = {
     helpGroup: 'POSTHOG',
   }),
   'dry-run': Flags.boolean({
+    default: false,
     description: 'do everything but send: write the events to a file and print the validation report',
     helpGroup: 'POSTHOG',
   }),
@@ -56,6 +62,7 @@ export const sendFlags = {
     dependsOn: ['dry-run'],
   }),
   yes: Flags.boolean({
+    default: false,
     char: 'y',
     description: 'start without asking for confirmation',
     helpGroup: 'GLOBAL',
@@ -75,6 +82,7 @@ export const importFlags = {
     helpGroup: 'MAPPING',
   }),
   fresh: Flags.boolean({
+    default: false,
     description: "discard this job's saved state and start over",
     helpGroup: 'GLOBAL',
   }),

@@ -1,0 +1,29 @@
+import { readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { cli, isolatedEnv, tempDir } from './helpers.js'
+
+const examplesDir = fileURLToPath(new URL('../../connectors/csv/examples/', import.meta.url))
+const csvExamples = (() => {
+  try {
+    return readdirSync(examplesDir).filter((f) => f.endsWith('.csv'))
+  } catch {
+    return []
+  }
+})()
+
+describe('README quick start', () => {
+  it('`ph-import demo` imports Amplitude, Mixpanel and CSV samples into the sandbox and exits 0', async () => {
+    const dir = await tempDir()
+    const r = await cli(['demo'], { cwd: dir, env: isolatedEnv(dir) })
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('=== amplitude ===')
+    expect(r.stdout).toContain('=== mixpanel ===')
+    expect(r.stdout).toMatch(/amplitude job \S+: done/)
+    expect(r.stdout).toMatch(/mixpanel job \S+: done/)
+    if (csvExamples.length > 0) expect(r.stdout).toMatch(/csv job \S+: done/)
+    const received = /received\s+([\d,]+) events, ([\d,]+) unique uuids, 0 duplicates/.exec(r.stdout)
+    expect(received?.[1]).toBeDefined()
+    expect(received?.[1]).toBe(received?.[2])
+  })
+})

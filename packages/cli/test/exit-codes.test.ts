@@ -1,0 +1,130 @@
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { startFakeAmplitude } from '@ph-import/connector-amplitude/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { JsonLine } from '../src/json-output.js'
+import { cli, isolatedEnv, jsonLines, tempDir, writeEventsCsv } from './helpers.js'
+
+let dir: string
+let env: NodeJS.ProcessEnv
+beforeAll(async () => {
+  dir = await tempDir()
+  env = isolatedEnv(dir)
+  await writeEventsCsv(path.join(dir, 'events.csv'), 40)
+})
+
+describe('exit codes and messages', () => {
+  it('0: a dry run completes and prints the validation report', async () => {
+    const r = await cli(['csv', '--files', 'events.csv', '--dry-run'], { cwd: dir, env })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('40 read, 40 staged')
+    expect(r.stdout).toMatch(/events file\s+\S+dry-run\.jsonl/)
+  })
+
+  it.each([
+    [['csv', '--files', 'events.csv', '--bogus'], /Nonexistent flag: --bogus/],
+    [['amplitude', '--api-key', 'k', '--secret-key', 's'], /Missing required flag start/],
+    [
+      ['amplitude', '--start', '2024-01-01', '--region', 'mars'],
+      /--region.*mars|Expected --region=mars to be one of/,
+    ],
+    [
+      ['csv', '--files', 'events.csv', '--timezone', 'Mars/Base', '--dry-run'],
+      /--timezone: not an IANA time zone/,
+    ],
+    [['csv', '--files', 'events.csv', '--rate', 'fast', '--dry-run'], /--rate expects a number/],
+    [
+      ['amplitude', '--start', '2024-01-01', '--dry-run'],
+      /--api-key is required \(or set AMPLITUDE_API_KEY\)/,
+    ],
+    [['csv', '--files', 'events.csv'], /--posthog-key is required \(or set POSTHOG_PROJECT_API_KEY\)/],
+    [['resume', 'nope'], /no job nope in/],
+  ])('2: %j', async (args, message) => {
+    const r = await cli(args, { cwd: dir, env })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(message)
+    expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/) // no stack trace without --debug
+  })
+
+  it('2: a bad mapping file is named, with the offending field', async () => {
+    await writeFile(path.join(dir, 'bad.yaml'), 'events:\n  renam:\n    a: b\n')
+    const r = await cli(['csv', '--files', 'events.csv', '--mapping', 'bad.yaml', '--dry-run'], {
+      cwd: dir,
+      env,
+    })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--mapping bad.yaml: events: Unrecognized key')
+    expect(r.stderr).toContain('renam')
+    await writeFile(path.join(dir, 'broken.json'), '{"events": ')
+    const j = await cli(['csv', '--files', 'events.csv', '--mapping', 'broken.json', '--dry-run'], {
+      cwd: dir,
+      env,
+    })
+    expect(j.code).toBe(2)
+    expect(j.stderr).toContain('--mapping broken.json: not valid JSON')
+  })
+
+  it('2 with --json: an error line matching the schema', async () => {
+    const r = await cli(['csv', '--files', 'events.csv', '--timezone', 'Nowhere', '--dry-run', '--json'], {
+      cwd: dir,
+      env,
+    })
+    expect(r.code).toBe(2)
+    const lines = jsonLines(r.stdout).map((l) => JsonLine.parse(l))
+    expect(lines.at(-1)).toMatchObject({ type: 'error', exitCode: 2 })
+  })
+
+  describe('against the fake Amplitude API', () => {
+    let fake: Awaited<ReturnType<typeof startFakeAmplitude>>
+    beforeAll(async () => {
+      fake = await startFakeAmplitude({
+        seed: 3,
+        start: '2024-01-01T00:00:00Z',
+        end: '2024-01-02T00:00:00Z',
+        events: 50,
+      })
+    })
+    afterAll(() => fake.close())
+
+    it('1: a rejected credential fails the job with the reason, and never prints the secret', async () => {
+      const r = await cli(
+        ['amplitude', '--base-url', fake.url, '--start', '2024-01-01', '--end', '2024-01-01', '--dry-run'],
+        {
+          cwd: dir,
+          env: { ...env, AMPLITUDE_API_KEY: fake.apiKey, AMPLITUDE_SECRET_KEY: 'wrong-secret-value' },
+        },
+      )
+      expect(r.code).toBe(1)
+      expect(r.stdout).toMatch(/FAILED/)
+      expect(r.stdout).toMatch(/403|credential|key/i)
+      expect(r.stdout).toContain('ph-import resume amplitude-')
+      expect(`${r.stdout}${r.stderr}`).not.toContain('wrong-secret-value')
+    })
+
+    it('0 with --json: every line matches the documented schema, the last is the summary', async () => {
+      const r = await cli(
+        [
+          'amplitude',
+          '--base-url',
+          fake.url,
+          '--start',
+          '2024-01-01',
+          '--end',
+          '2024-01-01',
+          '--dry-run',
+          '--json',
+        ],
+        { cwd: dir, env: { ...env, AMPLITUDE_API_KEY: fake.apiKey, AMPLITUDE_SECRET_KEY: fake.secretKey } },
+      )
+      expect(r.code).toBe(0)
+      const lines = jsonLines(r.stdout).map((l) => JsonLine.parse(l))
+      expect(lines[0]?.type).toBe('plan')
+      const summary = lines.at(-1)
+      expect(summary).toMatchObject({ type: 'summary', status: 'done', exitCode: 0 })
+      if (summary?.type !== 'summary') throw new Error('no summary')
+      expect(summary.report.events.loaded).toBeGreaterThan(0)
+      expect(summary.outputFile).toMatch(/dry-run\.jsonl$/)
+      expect(r.stdout).not.toContain(fake.secretKey)
+    })
+  })
+})

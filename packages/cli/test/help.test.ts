@@ -1,0 +1,74 @@
+import amplitude from '@ph-import/connector-amplitude'
+import csv from '@ph-import/connector-csv'
+import mixpanel from '@ph-import/connector-mixpanel'
+import type { AnySource } from '@ph-import/core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { configFields } from '../src/connectors/schema-flags.js'
+import { RESERVED_FLAGS } from '../src/run/common-flags.js'
+import { cli, isolatedEnv, tempDir } from './helpers.js'
+
+let dir: string
+beforeAll(async () => {
+  dir = await tempDir()
+})
+
+describe('generated connector help', () => {
+  const sources = [amplitude, csv, mixpanel] as AnySource[]
+  it.each(sources.map((s) => [s.name, s] as const))(
+    '%s --help lists every flag of its schema',
+    async (name, source) => {
+      const { code, stdout } = await cli([name, '--help'], { cwd: dir, env: isolatedEnv(dir) })
+      expect(code).toBe(0)
+      expect(stdout).toContain(source.description)
+      for (const field of configFields(source.config, RESERVED_FLAGS)) {
+        const shown = field.kind === 'boolean' ? `--[no-]${field.flag}` : `--${field.flag}=`
+        if (field.hidden) expect(stdout).not.toContain(`--${field.flag}`)
+        else expect(stdout).toContain(shown)
+        if (field.env && !field.hidden) expect(stdout).toContain(`env: ${field.env}`)
+      }
+      for (const common of [
+        '--posthog-host',
+        '--posthog-key',
+        '--rate',
+        '--batch-size',
+        '--mapping',
+        '--transform',
+        '--dry-run',
+        '--state-dir',
+        '--fresh',
+        '--json',
+        '--yes',
+      ])
+        expect(stdout).toContain(common)
+    },
+  )
+
+  it('marks required flags, enum options and secrets from the schema', async () => {
+    const { stdout } = await cli(['amplitude', '--help'], { cwd: dir, env: isolatedEnv(dir) })
+    expect(stdout).toMatch(/--start=<value>\s+\(required\)/)
+    expect(stdout).toContain('<options: us|eu>')
+    expect(stdout).toMatch(/--secret-key=<value>\s+\[env: AMPLITUDE_SECRET_KEY\][\s\S]*secret: never stored/)
+    expect(stdout).toContain('env: POSTHOG_PROJECT_API_KEY')
+  })
+
+  it('root help and `connectors` list the bundled connectors and the commands', async () => {
+    const help = await cli(['--help'], { cwd: dir, env: isolatedEnv(dir) })
+    for (const id of [
+      'amplitude',
+      'csv',
+      'mixpanel',
+      'connectors',
+      'jobs',
+      'resume',
+      'rejects',
+      'sandbox',
+      'demo',
+    ])
+      expect(help.stdout).toMatch(new RegExp(`^\\s+${id}\\s`, 'm'))
+    const list = await cli(['connectors'], { cwd: dir, env: isolatedEnv(dir) })
+    expect(list.code).toBe(0)
+    expect(list.stdout).toMatch(/amplitude\s+@ph-import\/connector-amplitude\s+0\.1\.0\s+bundled/)
+    expect(list.stdout).toMatch(/mixpanel\s+@ph-import\/connector-mixpanel/)
+    expect(list.stdout).toMatch(/csv\s+@ph-import\/connector-csv/)
+  })
+})

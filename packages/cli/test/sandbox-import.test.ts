@@ -1,0 +1,107 @@
+import { readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { type Sandbox, startSandbox } from '@ph-import/sandbox'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { JsonLine } from '../src/json-output.js'
+import { cli, isolatedEnv, jsonLines, shellWords, startCli, tempDir, writeEventsCsv } from './helpers.js'
+
+let dir: string
+let sandbox: Sandbox
+let env: NodeJS.ProcessEnv
+beforeAll(async () => {
+  dir = await tempDir()
+  sandbox = await startSandbox({ port: 0, dataDir: ':memory:' })
+  env = isolatedEnv(dir, { POSTHOG_HOST: sandbox.url, POSTHOG_PROJECT_API_KEY: 'phc_sandbox' })
+})
+afterAll(() => sandbox.close())
+
+describe('importing into the sandbox', () => {
+  it('Ctrl-C stops cleanly (exit 130); the printed resume command completes with no duplicate', async () => {
+    sandbox.reset()
+    await writeEventsCsv(path.join(dir, 'big.csv'), 600)
+    // Slow answers keep the job running long enough to be interrupted mid-load.
+    sandbox.setFaults({ latencyMs: 150 })
+    const run = startCli(
+      ['csv', '--files', 'big.csv', '--batch-size', '20', '--json', '--state-dir', 'state'],
+      {
+        cwd: dir,
+        env,
+      },
+    )
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const loaded = jsonLines(run.stdout()).some(
+          (l) => l.type === 'stats' && (l.eventsLoaded as number) > 0,
+        )
+        if (loaded) {
+          clearInterval(timer)
+          run.child.kill('SIGINT')
+          resolve()
+        }
+      }, 50)
+      run.done.then(() => {
+        clearInterval(timer)
+        reject(new Error(`finished before it could be interrupted:\n${run.stdout()}${run.stderr()}`))
+      })
+    })
+    const stopped = await run.done
+    expect(stopped.code).toBe(130)
+    const summary = jsonLines(stopped.stdout)
+      .map((l) => JsonLine.parse(l))
+      .at(-1)
+    if (summary?.type !== 'summary') throw new Error(`no summary: ${stopped.stdout}`)
+    expect(summary.status).toBe('interrupted')
+    expect(summary.report.events.loaded).toBeLessThan(600)
+    const resume = shellWords(summary.resumeCommand ?? '')
+    expect(resume.slice(0, 2)).toEqual(['ph-import', 'resume'])
+
+    sandbox.setFaults({ latencyMs: 0 })
+    const resumed = await cli(resume.slice(1), { cwd: dir, env })
+    expect(resumed.code).toBe(0)
+    expect(resumed.stdout).toContain('600 loaded')
+    const stats = sandbox.stats()
+    expect(stats.unique_uuids).toBe(600)
+    expect(stats.received).toBe(stats.unique_uuids)
+  })
+
+  it('jobs, jobs show (per-day chart with the gap), rejects export and retry after a mapping fix', async () => {
+    sandbox.reset()
+    // Row 5 carries a 1.2 MB payload: PostHog drops events over 1 MB, so it is dead-lettered.
+    await writeEventsCsv(path.join(dir, 'payload.csv'), 12, (i) => (i === 5 ? 'x'.repeat(1_200_000) : 'ok'))
+    const first = await cli(['csv', '--files', 'payload.csv', '--state-dir', 'state2'], { cwd: dir, env })
+    expect(first.code).toBe(0)
+    expect(first.stdout).toContain('event_too_large: 1')
+    expect(sandbox.stats().unique_uuids).toBe(11)
+
+    const jobs = await cli(['jobs', '--state-dir', 'state2'], { cwd: dir, env })
+    expect(jobs.stdout).toMatch(/csv-\w+\s+csv\s+done\s+1\/1/)
+    const jobId = /(csv-\w+)/.exec(jobs.stdout)?.[1] ?? ''
+
+    const show = await cli(['jobs', 'show', jobId.slice(0, 8), '--state-dir', 'state2'], { cwd: dir, env })
+    expect(show.code).toBe(0)
+    expect(show.stdout).toContain('event_too_large: 1')
+    expect(show.stdout).toMatch(/2024-01-03 ·\s+no events/)
+    expect(show.stdout).toMatch(/2024-01-01 █+ 3/)
+
+    const exported = await cli(['rejects', jobId, '--state-dir', 'state2', '--output', 'rejects.jsonl'], {
+      cwd: dir,
+      env,
+    })
+    expect(exported.stdout).toMatch(/transform\s+event_too_large\s+1/)
+    expect((await readFile(path.join(dir, 'rejects.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(1)
+
+    await writeFile(path.join(dir, 'fixed.yaml'), 'properties:\n  drop: [payload]\n')
+    const retry = await cli(
+      ['rejects', jobId, '--state-dir', 'state2', '--retry', '--mapping', 'fixed.yaml', '--yes'],
+      {
+        cwd: dir,
+        env,
+      },
+    )
+    expect(retry.code).toBe(0)
+    expect(retry.stdout).toContain('1 loaded')
+    const stats = sandbox.stats()
+    expect(stats.unique_uuids).toBe(12)
+    expect(stats.received).toBe(12)
+  })
+})
