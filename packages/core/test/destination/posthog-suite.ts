@@ -231,24 +231,32 @@ export function posthogDestinationSuite(transport: Transport): void {
     })
 
     it('429 with Retry-After: the wait is honoured and the job slows down', async () => {
-      sandbox.setFaults({ failNext: [{ status: 429, count: 1 }] })
-      const { log } = await send(destination(), [eventLines(10)])
-      const retry = log.retries[0] as RetriableError
-      expect(retry.rateLimited).toBe(true)
-      expect(retry.retryAfterMs).toBe(1000)
-
-      sandbox.reset()
-      sandbox.setFaults({ rateLimit: 2000, rateLimitBurst: 2000 })
-      const limiter = new RateLimiter({ ratePerSecond: 16_000 })
-      const lines = eventLines(3000, { prefix: 'rl' })
-      const { dead } = await send(destination(), chunk(lines, 100), limiter)
-      expect(dead).toEqual([])
-      expect(limiter.rate).toBeLessThan(16_000)
-      expect(sandbox.uniqueUuids().size).toBe(3000)
+      sandbox.setFaults({ rateLimit: 500, rateLimitBurst: 500 })
+      const limiter = new RateLimiter({ ratePerSecond: 1600 })
+      const ratesAt429: number[] = []
+      const retries: RetriableError[] = []
+      const lines = eventLines(1500, { prefix: 'rl' })
+      for (const batch of chunk(lines, 100)) {
+        const dead = await deliver(batch, {
+          destination: destination(),
+          limiter,
+          backoff: FAST,
+          clock: systemClock,
+          signal: new AbortController().signal,
+          onRetry: (error) => {
+            retries.push(error as RetriableError)
+            ratesAt429.push(limiter.rate)
+          },
+        })
+        expect(dead).toEqual([])
+      }
+      expect(retries.length).toBeGreaterThan(0)
+      for (const retry of retries) expect(retry).toMatchObject({ rateLimited: true, retryAfterMs: 1000 })
+      expect(Math.max(...ratesAt429)).toBeLessThanOrEqual(800)
+      expect(sandbox.uniqueUuids().size).toBe(1500)
       // Pausing for Retry-After and halving the rate keeps the 429s to a handful, not one per batch.
-      const limited = sandbox.stats().faults.rate_limited
-      expect(limited).toBeGreaterThan(0)
-      expect(limited).toBeLessThanOrEqual(3)
+      expect(sandbox.stats().faults.rate_limited).toBe(retries.length)
+      expect(retries.length).toBeLessThanOrEqual(4)
     })
 
     it('503 after a partial write: resending the same uuids leaves duplicates, never gaps', async () => {

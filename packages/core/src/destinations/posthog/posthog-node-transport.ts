@@ -1,4 +1,4 @@
-import { PostHog, type PostHogOptions } from 'posthog-node'
+import type { PostHog, PostHogOptions } from 'posthog-node'
 import type { EventBatch } from '../../contracts/destination.js'
 import {
   ConfigError,
@@ -16,14 +16,25 @@ type FetchLike = NonNullable<PostHogOptions['fetch']>
 const SDK_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const CAPTURE_FIELDS = new Set(['event', 'distinct_id', 'uuid', 'timestamp', 'properties'])
 
+type ClientClass = new (apiKey: string, options: PostHogOptions) => PostHog
+
+let clientClass: Promise<ClientClass> | undefined
+
 /**
+ * Loaded on first use: importing posthog-node costs ~100 ms at startup, paid only by this transport.
  * posthog-node merges `$lib`/`$lib_version` (and `$is_server`) over every event's own properties
  * (`getCommonEventProperties`); an imported event keeps the properties the source gave it.
  */
-class ImportingPostHog extends PostHog {
-  protected override getCommonEventProperties(): Record<string, never> {
-    return {}
-  }
+function importingClientClass(): Promise<ClientClass> {
+  clientClass ??= import('posthog-node').then(
+    ({ PostHog: Base }) =>
+      class ImportingPostHog extends Base {
+        protected override getCommonEventProperties(): Record<string, never> {
+          return {}
+        }
+      },
+  )
+  return clientClass
 }
 
 interface CaptureInput {
@@ -110,6 +121,7 @@ export function createPostHogNodeTransport(options: TransportOptions): Transport
         throw error
       }
     }
+    const ImportingPostHog = await importingClientClass()
     const client = new ImportingPostHog(options.apiKey, {
       host: options.host,
       historicalMigration: true,
