@@ -191,7 +191,17 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
     )
   } else if (result.status !== 'planned') {
     say(formatReport(result.report as JobReport, file ? { outputFile: file } : {}))
-    if (resumeCommand) say(`\nTo continue where it stopped:\n  ${resumeCommand}`)
+    if (resumeCommand) {
+      const envs = [
+        ...launch.fields.filter((f) => f.secret && f.env && parsed[f.name] !== undefined).map((f) => f.env),
+        ...(settings.dryRun ? [] : ['POSTHOG_PROJECT_API_KEY']),
+      ]
+      const secrets =
+        envs.length > 0
+          ? `\n(secrets are not stored: keep ${envs.join(', ')} set, or pass them as flags)`
+          : ''
+      say(`\nTo continue where it stopped:\n  ${resumeCommand}${secrets}`)
+    }
   }
   return { exitCode, result, resumeCommand, outputFile: file }
 }
