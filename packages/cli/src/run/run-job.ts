@@ -156,7 +156,8 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
             jobId: planned?.jobId ?? '',
           }),
         )
-        if (options.yes || options.json || !options.interactive || !process.stdin.isTTY) return true
+        if (options.yes || options.json || settings.dryRun || !options.interactive || !process.stdin.isTTY)
+          return true
         const go = await ask('Start sending? [y/N] ')
         if (!go) say('Not started; nothing was sent. Re-run with --yes to skip this question.')
         return go
