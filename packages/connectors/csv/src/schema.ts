@@ -30,8 +30,11 @@ function parseMap(value: unknown): unknown {
     }
   }
   if (text === '') return {}
-  const pairs = text.split(',').map((pair) => pair.split(/[=:]/, 2).map((s) => s.trim()))
-  return Object.fromEntries(pairs.map(([k, v]) => [k, v ?? '']))
+  const pairs = text.split(',').map((pair) => {
+    const at = pair.search(/[=:]/)
+    return at < 0 ? [pair.trim(), ''] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()]
+  })
+  return Object.fromEntries(pairs)
 }
 
 const list = (item: z.ZodType<string>) => z.preprocess(splitList, z.array(item))

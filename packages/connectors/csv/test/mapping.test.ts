@@ -98,13 +98,13 @@ describe('mapping', () => {
       files: 'a.csv, b/*.csv',
       properties: '["x","y"]',
       set: 'email',
-      rename: 'a=b, c:d',
+      rename: 'a=b, c:d, url=$current_url',
       types: '{"n":"number"}',
     })
     expect(parsed.files).toEqual(['a.csv', 'b/*.csv'])
     expect(parsed.properties).toEqual(['x', 'y'])
     expect(parsed.set).toEqual(['email'])
-    expect(parsed.rename).toEqual({ a: 'b', c: 'd' })
+    expect(parsed.rename).toEqual({ a: 'b', c: 'd', url: '$current_url' })
     expect(parsed.types).toEqual({ n: 'number' })
     expect(CsvConfig.safeParse({ files: [] }).success).toBe(false)
     expect(CsvConfig.safeParse({ files: 'a.csv', types: { n: 'date' } }).success).toBe(false)
