@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs'
+import { createReadStream, rmSync } from 'node:fs'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { writeSyntheticCsv } from '../src/testing.js'
 import { startJob } from './child.js'
 import { tempDir } from './helpers.js'
@@ -9,9 +9,16 @@ import { tempDir } from './helpers.js'
 const ROWS = 500_000
 const HEAP_MB = 64
 
+// These jobs leave hundreds of MB (staged files, output): remove them.
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
 describe('a file larger than the memory the job may use', () => {
   it(`streams ${ROWS} rows through a job capped at a ${HEAP_MB} MB heap, resident memory flat`, async () => {
     const dir = tempDir()
+    dirs.push(dir)
     const file = path.join(dir, 'big.csv.gz')
     await writeSyntheticCsv(file, { rows: ROWS, gzip: true })
     const out = path.join(dir, 'out.jsonl')

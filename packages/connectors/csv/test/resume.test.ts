@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { writeSyntheticCsv } from '../src/testing.js'
 import { startJob } from './child.js'
 import { readJsonLines, tempDir } from './helpers.js'
@@ -27,9 +27,16 @@ function readPartitions(stateDir: string): PartitionState[] | undefined {
   }
 }
 
+// These jobs leave hundreds of MB (staged files, output): remove them.
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
 describe('resume after a crash mid-file', () => {
   it('SIGKILL while exporting a gzipped and a plain file: the re-run continues from the cursor, every row once', async () => {
     const dir = tempDir()
+    dirs.push(dir)
     const files = [path.join(dir, 'a.csv.gz'), path.join(dir, 'b.csv')]
     await writeSyntheticCsv(files[0]!, { rows: ROWS_PER_FILE, gzip: true, newline: '\r\n' })
     await writeSyntheticCsv(files[1]!, { rows: ROWS_PER_FILE, startMs: Date.UTC(2024, 6, 1) })
