@@ -28,6 +28,12 @@ export function createPostHogDestination(
   const config: PostHogDestinationConfig = parsePostHogConfig(options)
   const host = resolveHost(config.host)
   if (host.note) context.logger?.warn(host.note)
+  // Older projects' tokens carry no prefix, so this is a warning; phx_/phs_ keys are refused by the schema.
+  if (!config.apiKey.startsWith('phc_')) {
+    context.logger?.warn(
+      'the PostHog API key does not start with phc_: if capture answers 401, use the project API key',
+    )
+  }
   const where = `PostHog ${host.url}`
   const transportOptions: TransportOptions = {
     host: host.url,
