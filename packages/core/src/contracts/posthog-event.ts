@@ -25,7 +25,11 @@ const ILLEGAL_IDS_CASE_INSENSITIVE = new Set([
 ])
 const ILLEGAL_IDS_CASE_SENSITIVE = new Set(['[object Object]', 'NaN', 'None', 'none', 'null', '0'])
 
+/** The longest refused id is `not_authenticated` (17) plus quotes and whitespace. */
+const LONGEST_ILLEGAL_ID = 24
+
 export function isIllegalDistinctId(id: string): boolean {
+  if (id.length > LONGEST_ILLEGAL_ID && id.trim().length > LONGEST_ILLEGAL_ID) return false
   const trimmed = id.trim()
   if (trimmed === '') return true
   const unquoted = trimmed.replace(/^(['"])(.*)\1$/, '$2')

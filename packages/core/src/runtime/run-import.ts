@@ -488,7 +488,9 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     return await finish('failed')
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort)
-    await options.destination.close?.().catch(() => {})
+    await Promise.resolve()
+      .then(() => options.destination.close?.())
+      .catch(() => {})
     await unlock()
   }
 

@@ -115,10 +115,11 @@ export class LineWriter {
     return new LineWriter(await open(file, mode))
   }
 
-  async write(line: string): Promise<void> {
+  /** Buffers a line; returns a promise only when the buffer must be flushed (await it then). */
+  write(line: string): Promise<void> | undefined {
     this.buffer.push(line)
     this.bufferedChars += line.length + 1
-    if (this.bufferedChars >= 1 << 20) await this.flush()
+    return this.bufferedChars >= 1 << 20 ? this.flush() : undefined
   }
 
   async flush(): Promise<void> {

@@ -171,7 +171,8 @@ export async function transformPartition(p: PartitionState, opts: TransformStage
           await writeReject(lineNo, v.code, v.message, raw, event)
           continue
         }
-        await out.write(v.serialized)
+        const flushing = out.write(v.serialized)
+        if (flushing) await flushing
         staged++
         t.events++
         bump(t.byName, event.event)

@@ -7,7 +7,14 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** The exact pattern posthog-node and capture accept; anything else fails the whole request. */
 export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID_RE.test(value)
+  // Length and dash checks first: this runs for every event, and most non-uuids fail them.
+  return (
+    typeof value === 'string' &&
+    value.length === 36 &&
+    value.charCodeAt(8) === 45 &&
+    value.charCodeAt(13) === 45 &&
+    UUID_RE.test(value)
+  )
 }
 
 function uuidToBytes(uuid: string): Buffer {
