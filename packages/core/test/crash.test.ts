@@ -66,12 +66,48 @@ describe('crash safety: SIGKILL at random moments, re-run the same command', () 
     const random = mulberry32(20241128)
     const kills: string[] = []
     let finished = false
+    // Kills are triggered by what the job is doing, not by wall-clock guesses, so they land in every
+    // stage even on a loaded machine: early in export, mid-transform, in the load-only tail, and at random.
+    const plan: Array<'export' | 'transform' | 'load' | 'random'> = [
+      'export',
+      'export',
+      'export',
+      'transform',
+      'transform',
+      'load',
+      'load',
+      'load',
+      'random',
+      'random',
+      'random',
+      'random',
+    ]
     for (let run = 0; run < 60 && !finished; run++) {
       const runStartedAt = Date.now()
       const job = start(stateDir, out, config)
-      // Later kills wait longer, so they also reach the load-only tail of the job.
-      const killAt = kills.length < 14 ? 150 + random() * 700 + kills.length * 60 : Number.POSITIVE_INFINITY
-      const timer = Number.isFinite(killAt) ? setTimeout(() => job.child.kill('SIGKILL'), killAt) : undefined
+      const target = plan[kills.length]
+      let timer: NodeJS.Timeout | undefined
+      if (target) {
+        const kill = () => job.child.kill('SIGKILL')
+        const after = (ms: number) => {
+          timer = setTimeout(kill, ms)
+        }
+        if (target === 'random') after(100 + random() * 1500)
+        else {
+          const poll = setInterval(() => {
+            const seen = job.lines.join('\n')
+            const ready =
+              (target === 'export' && seen.includes('stage export started')) ||
+              (target === 'transform' && seen.includes('stage transform started')) ||
+              (target === 'load' && phaseAtKill(stateDir, 0) === 'load')
+            if (ready) {
+              clearInterval(poll)
+              after(target === 'transform' ? 0 : random() * 150)
+            }
+          }, 5)
+          job.exited.then(() => clearInterval(poll))
+        }
+      }
       const code = await job.exited
       clearTimeout(timer)
       if (code === 0) finished = true
