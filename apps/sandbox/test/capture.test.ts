@@ -52,6 +52,24 @@ describe('capture: accepted requests', () => {
     expect(sandbox().stats().received).toBe(5)
   })
 
+  it('computes timestamps like capture: naive is UTC, offset wins, far future and garbage become now', async () => {
+    const before = Date.now()
+    await sendBatch(sandbox(), [
+      makeEvent({ timestamp: '2024-02-03 04:05:06' }),
+      makeEvent({ timestamp: '2024-02-03T04:05:06+02:00' }),
+      makeEvent({ timestamp: undefined, offset: 60_000 }),
+      makeEvent({ timestamp: '2999-01-01T00:00:00Z' }),
+      makeEvent({ timestamp: 'yesterday-ish' }),
+    ])
+    const [naive, zoned, offset, future, garbage] = sandbox().events()
+    expect(naive).toMatchObject({ timestamp: '2024-02-03T04:05:06.000Z', day: '2024-02-03' })
+    expect(zoned).toMatchObject({ timestamp: '2024-02-03T04:05:06+02:00', day: '2024-02-03' })
+    const near = (iso: string | undefined, ms: number) => Math.abs(Date.parse(iso ?? '') - ms) < 5_000
+    expect(near(offset?.timestamp, before - 60_000)).toBe(true)
+    expect(near(future?.timestamp, before)).toBe(true)
+    expect(near(garbage?.timestamp, before)).toBe(true)
+  })
+
   it('reads distinct_id from properties and stringifies numbers', async () => {
     await sendBatch(sandbox(), [
       makeEvent({ distinct_id: undefined, properties: { distinct_id: 'from-props' } }),

@@ -7,9 +7,12 @@ export interface EventTime {
   day: string
 }
 
+const endsWithZ = (text: string) => text.endsWith('Z') || text.endsWith('z')
+
 function parseTimestamp(raw: unknown): number {
   if (typeof raw === 'number') return raw < 1e11 ? raw * 1000 : raw
   if (typeof raw !== 'string' || raw === '') return Number.NaN
+  if (endsWithZ(raw)) return Date.parse(raw) // the common case, skip the regex
   // Capture reads "2023-01-01 12:00:00" as UTC; Date.parse would read it as local time.
   if (NAIVE_DATE_TIME.test(raw)) return Date.parse(`${raw.replace(' ', 'T')}Z`)
   return Date.parse(raw)
@@ -23,14 +26,15 @@ function parseTimestamp(raw: unknown): number {
  */
 export function eventTime(event: Record<string, unknown>, now: number): EventTime {
   const offset = event.offset
-  let ms =
-    typeof offset === 'number' && Number.isFinite(offset) ? now - offset : parseTimestamp(event.timestamp)
-  let verbatim = ms === parseTimestamp(event.timestamp) && typeof event.timestamp === 'string'
+  const hasOffset = typeof offset === 'number' && Number.isFinite(offset)
+  let ms = hasOffset ? now - offset : parseTimestamp(event.timestamp)
+  let verbatim = !hasOffset && typeof event.timestamp === 'string'
   if (Number.isNaN(ms) || ms > now + FUTURE_CLAMP_MS) {
     ms = now
     verbatim = false
   }
   const iso = new Date(ms).toISOString()
-  const timestamp = verbatim && ZONED_ISO.test(event.timestamp as string) ? (event.timestamp as string) : iso
+  const raw = event.timestamp as string
+  const timestamp = verbatim && (endsWithZ(raw) || ZONED_ISO.test(raw)) ? raw : iso
   return { timestamp, day: iso.slice(0, 10) }
 }
