@@ -5,7 +5,7 @@ import path from 'node:path'
 import { createPostHogDestination, runImport } from '@ph-import/core'
 import { syntheticSource } from './synthetic-source.mjs'
 
-const [host, eventsArg, stateDir, mode = 'load'] = process.argv.slice(2)
+const [host, eventsArg, stateDir, mode = 'load', rateArg] = process.argv.slice(2)
 const events = Number(eventsArg)
 const days = Math.max(1, Math.round(events / 100_000))
 let releaseGate
@@ -25,7 +25,7 @@ const destination = {
     if (!loadStarted) loadStarted = performance.now()
     return inner.send(batch, opts)
   },
-  close: () => inner.close?.(),
+  close: async () => inner.close?.(),
 }
 const started = performance.now()
 const result = await runImport({
@@ -34,7 +34,7 @@ const result = await runImport({
   destination,
   stateDir,
   fresh: true,
-  rate: 10_000_000,
+  rate: rateArg ? Number(rateArg) : 10_000_000,
   batchSize: 5000,
   concurrency: 2,
   onProgress: (e) => {
