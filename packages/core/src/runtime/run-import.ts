@@ -410,7 +410,9 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
       for (const p of s.partitions) if (p.transform.status !== 'done') deferredFor(p).resolve(false)
     }
 
-    const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, Math.floor(rate)))
+    // A batch of at most a quarter second of the rate: the server's token bucket (PostHog's, the sandbox's)
+    // then never sees a burst near its capacity, even with network jitter between our clock and theirs.
+    const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, Math.floor(rate / 4)))
     const loader = () =>
       loadPartitions({
         destination: options.destination,
