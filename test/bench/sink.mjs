@@ -14,7 +14,8 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     if (req.method === 'GET' && req.url === '/stats') {
       res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ received, unique: uuids.size, requests }))
+      const cpu = process.cpuUsage()
+      res.end(JSON.stringify({ received, unique: uuids.size, requests, cpuMs: (cpu.user + cpu.system) / 1000 }))
       return
     }
     if (req.method === 'POST' && req.url === '/reset') {

@@ -25,9 +25,26 @@ interface Ref {
   line: number
 }
 
+/** A run of lines of one partition inside a batch: one object per run, not per event. */
+interface Segment {
+  p: PartitionState
+  /** Line numbers (1-based) of the run's events, in batch order; usually consecutive. */
+  lines: number[]
+}
+
+/** Where the batch's `index`-th event came from. */
+function refAt(batch: Batch, index: number): Ref {
+  let i = index
+  for (const seg of batch.segments) {
+    if (i < seg.lines.length) return { p: seg.p, line: seg.lines[i]! }
+    i -= seg.lines.length
+  }
+  throw new RangeError(`no event ${index} in batch`)
+}
+
 interface Batch {
   lines: string[]
-  refs: Ref[]
+  segments: Segment[]
   bytes: number
   done: boolean
   dead: DeadLetter[]
@@ -61,7 +78,7 @@ async function readDeadLetteredLines(file: string): Promise<Set<number>> {
 export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
   const { paths, checkpoint } = opts
   const window: Batch[] = []
-  let current: Batch = { lines: [], refs: [], bytes: 0, done: false, dead: [] }
+  let current: Batch = { lines: [], segments: [], bytes: 0, done: false, dead: [] }
   let failure: unknown
   const deadSeen = new Map<string, Set<number>>()
   // Partitions fully read, with the last line queued: lines after it were dead-lettered before.
@@ -79,7 +96,7 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
       moved = true
       const deadByPartition = new Map<PartitionState, DeadLetter[]>()
       for (const d of batch.dead) {
-        const ref = batch.refs[d.index]!
+        const ref = refAt(batch, d.index)
         const list = deadByPartition.get(ref.p) ?? []
         list.push(d)
         deadByPartition.set(ref.p, list)
@@ -89,7 +106,7 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
         await mkdir(path.dirname(file), { recursive: true })
         const handle = await open(file, 'a')
         const rows = list.map((d) => {
-          const ref = batch.refs[d.index]!
+          const ref = refAt(batch, d.index)
           return JSON.stringify({
             partition: p.key,
             line: ref.line,
@@ -105,7 +122,9 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
         p.load.deadLettered += list.length
       }
       const perPartition = new Map<PartitionState, number>()
-      for (const ref of batch.refs) perPartition.set(ref.p, Math.max(perPartition.get(ref.p) ?? 0, ref.line))
+      for (const seg of batch.segments) {
+        perPartition.set(seg.p, Math.max(perPartition.get(seg.p) ?? 0, seg.lines[seg.lines.length - 1] ?? 0))
+      }
       for (const [p, line] of perPartition) checkpoint.lines[p.key] = line
       opts.onLoaded?.(batch.lines.length - batch.dead.length, batch.dead.length)
     }
@@ -133,7 +152,7 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
   const dispatch = async () => {
     if (current.lines.length === 0) return
     const batch = current
-    current = { lines: [], refs: [], bytes: 0, done: false, dead: [] }
+    current = { lines: [], segments: [], bytes: 0, done: false, dead: [] }
     // Bound acknowledged-but-uncommitted batches too: when commits (fsyncs) are slower than the
     // destination, counting only in-flight batches let the window grow with the whole partition.
     while (
@@ -196,7 +215,9 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
         const bytes = Buffer.byteLength(text, 'utf8') + 1
         if (current.lines.length > 0 && current.bytes + bytes > opts.maxBatchBytes) await dispatch()
         current.lines.push(text)
-        current.refs.push({ p, line })
+        const last = current.segments[current.segments.length - 1]
+        if (last?.p === p) last.lines.push(line)
+        else current.segments.push({ p, lines: [line] })
         queuedThrough = line
         current.bytes += bytes
         if (current.lines.length >= opts.batchSize) await dispatch()
