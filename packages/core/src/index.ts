@@ -47,4 +47,5 @@ export {
   toIsoTimestamp,
   utcDay,
 } from './util/time.js'
+export { isUtcZone, zonedToUtc, zoneOffset } from './util/timezone.js'
 export { canonicalJson, contentHash, deterministicUuid, isUuid, uuidV5 } from './util/uuid.js'

@@ -1,6 +1,5 @@
-import { EPOCH_MS_THRESHOLD } from '@ph-import/core'
+import { EPOCH_MS_THRESHOLD, zonedToUtc } from '@ph-import/core'
 import { compileFormat, type DateParts, parseOffset } from './timestamp-format.js'
-import { zonedToUtc } from './timezone.js'
 
 export type ParsedTimestamp = { ok: true; iso: string } | { ok: false; reason: string }
 

@@ -3,8 +3,8 @@ import {
   type PostHogEvent,
   type TransformContext,
   type TransformResult,
+  zonedToUtc,
 } from '@ph-import/core'
-import { wallClockToUtc } from './dates.js'
 import { identifyPair, idString, resolveDistinctId, stripDevice } from './identity.js'
 import {
   countryName,
@@ -97,7 +97,7 @@ export function transformEvent(raw: unknown, ctx: TransformContext): TransformRe
   const time = timeOf(props.time)
   if (time === undefined) return ctx.reject('missing_time', 'export row has no numeric properties.time')
   // time_in_ms gives ms; values below 1e10 are still seconds. Pre-2023 projects export wall-clock epochs.
-  const ms = wallClockToUtc(epochToMillis(time), params.timezone ?? 'UTC')
+  const ms = zonedToUtc(epochToMillis(time), params.timezone ?? 'UTC')
   if (typeof params.rangeStartMs === 'number' && ms < params.rangeStartMs) return ctx.filter('before_start')
   if (typeof params.rangeEndMs === 'number' && ms >= params.rangeEndMs) return ctx.filter('after_end')
   const distinctId = resolveDistinctId(props)

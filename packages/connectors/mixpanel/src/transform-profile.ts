@@ -1,5 +1,5 @@
 import type { TransformContext, TransformResult } from '@ph-import/core'
-import { wallClockToUtc } from './dates.js'
+import { zonedToUtc } from '@ph-import/core'
 import { stripDevice } from './identity.js'
 import {
   countryName,
@@ -15,7 +15,7 @@ export function engageDateToIso(value: unknown, timeZone: string): string | unde
   const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?$/.exec(value.trim())
   if (!m) return undefined
   const wall = Date.parse(`${m[1]}T${m[2]}${m[3] ?? ''}Z`)
-  return Number.isNaN(wall) ? undefined : new Date(wallClockToUtc(wall, timeZone)).toISOString()
+  return Number.isNaN(wall) ? undefined : new Date(zonedToUtc(wall, timeZone)).toISOString()
 }
 
 /** One Engage profile → one PostHog `$set` event (a person update), loaded before any event. */

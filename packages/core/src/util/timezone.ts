@@ -1,3 +1,4 @@
+/** Time-zone arithmetic through Intl (no tz database shipped): used by connectors whose sources write wall-clock times. */
 const DAY_MS = 86_400_000
 // Every zone's offset changes on a quarter hour of UTC (Nepal +05:45, Adelaide +09:30), so a
 // 15-minute bucket never straddles a transition.
