@@ -81,6 +81,22 @@ export const LoadCheckpoint = z.object({
 })
 export type LoadCheckpoint = z.infer<typeof LoadCheckpoint>
 
+/** Zeroed transform counters: a new partition, or a partition about to be (re)transformed. */
+export function emptyTransformCounts() {
+  return {
+    records: 0,
+    events: 0,
+    filtered: 0,
+    rejected: 0,
+    stagedRecords: 0,
+    invalidEvents: 0,
+    byName: {} as Record<string, number>,
+    byDay: {} as Record<string, number>,
+    rejectsByCode: {} as Record<string, number>,
+    filteredByReason: {} as Record<string, number>,
+  }
+}
+
 export function newPartitionState(p: Partition, index: number): PartitionState {
   return {
     key: p.key,
@@ -90,19 +106,7 @@ export function newPartitionState(p: Partition, index: number): PartitionState {
     params: p.params,
     file: fileBase(p.key),
     export: { status: 'pending', attempts: 0, records: 0, bytes: 0 },
-    transform: {
-      status: 'pending',
-      records: 0,
-      events: 0,
-      filtered: 0,
-      rejected: 0,
-      stagedRecords: 0,
-      invalidEvents: 0,
-      byName: {},
-      byDay: {},
-      rejectsByCode: {},
-      filteredByReason: {},
-    },
+    transform: { status: 'pending', ...emptyTransformCounts() },
     load: { status: 'pending', loaded: 0, deadLettered: 0 },
   }
 }

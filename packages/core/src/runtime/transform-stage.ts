@@ -9,7 +9,7 @@ import { contentHash, deterministicUuid } from '../util/uuid.js'
 import { fsyncDir, sha256File } from './atomic-fs.js'
 import { SeenSet } from './seen-set.js'
 import { LineWriter, readGzipLines } from './staged-file.js'
-import { type JobPaths, type PartitionState, toPartition } from './state.js'
+import { emptyTransformCounts, type JobPaths, type PartitionState, toPartition } from './state.js'
 
 export interface TransformStageOptions {
   source: AnySource
@@ -61,19 +61,7 @@ export async function transformPartition(p: PartitionState, opts: TransformStage
   const newSeen: number[] = []
   // Keys first seen in this partition; kept local until commit so a redo sees the same state.
   const localSeen = new SeenSet()
-  const t = {
-    ...p.transform,
-    records: 0,
-    events: 0,
-    filtered: 0,
-    rejected: 0,
-    stagedRecords: 0,
-    invalidEvents: 0,
-    byName: {} as Record<string, number>,
-    byDay: {} as Record<string, number>,
-    rejectsByCode: {} as Record<string, number>,
-    filteredByReason: {} as Record<string, number>,
-  }
+  const t = { ...p.transform, ...emptyTransformCounts() }
   let first: string | undefined
   let last: string | undefined
   const partition = toPartition(p)
