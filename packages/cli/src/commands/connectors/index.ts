@@ -1,7 +1,7 @@
-import { BaseCommand } from '../base-command.js'
-import { CONNECTORS } from '../connectors/registry.js'
-import { stateFlags } from '../run/common-flags.js'
-import { table } from '../ui/format.js'
+import { BaseCommand } from '../../base-command.js'
+import { CONNECTORS } from '../../connectors/registry.js'
+import { stateFlags } from '../../run/common-flags.js'
+import { table } from '../../ui/format.js'
 
 export default class Connectors extends BaseCommand {
   static override summary = 'List the installed connectors (bundled and plugins)'

@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { Args, Flags } from '@oclif/core'
+import { ConfigError } from '@ph-import/core'
+import { BaseCommand } from '../../base-command.js'
+import { stateFlags } from '../../run/common-flags.js'
+
+/** npm pack's file name: `@you/x` → `you-x-<version>.tgz`. */
+function tarballName(packageName: string, version: string) {
+  return `${packageName.replace(/^@/, '').replace('/', '-')}-${version}.tgz`
+}
+
+/** A shell word: quoted only when it has to be. */
+const shellWord = (s: string) => (/^[\w./:@=+-]+$/.test(s) ? s : JSON.stringify(s))
+
+export default class ConnectorsNew extends BaseCommand {
+  static override summary = 'Create a new connector package (config, export, fake API, transform, tests)'
+  static override description =
+    'Writes a working connector named <name> (a cursor-paginated API with a fake server) that builds, passes the conformance suite, packs with `npm pack` and installs with `ph-import plugins install`. See docs/authoring.md.'
+  static override examples = [
+    '<%= config.bin %> connectors new hubspot',
+    '<%= config.bin %> connectors new google-analytics --dir ./ga --package-name @acme/ph-import-connector-google-analytics',
+  ]
+  static override args = {
+    name: Args.string({
+      description: 'connector name: lowercase letters, digits and dashes (`ph-import <name>` runs it)',
+      required: true,
+    }),
+  }
+  static override flags = {
+    dir: Flags.string({
+      description: 'directory to create (must not exist or be empty; default ./ph-import-connector-<name>)',
+    }),
+    'package-name': Flags.string({
+      description: 'npm package name (default ph-import-connector-<name>; a scope of yours works too)',
+    }),
+    json: stateFlags.json,
+    debug: stateFlags.debug,
+  }
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ConnectorsNew)
+    // Loaded on demand: the kit also carries the conformance suite, which only this command may need.
+    const { scaffoldConnector } = await import('@ph-import/testkit')
+    const packageName = flags['package-name'] ?? `ph-import-connector-${args.name}`
+    const dir = path.resolve(flags.dir ?? packageName.replace(/^@[^/]+\//, ''))
+    const result = await scaffoldConnector({ name: args.name, dir, packageName }).catch((error: unknown) => {
+      // A bad name or a used directory is the user's to fix: exit 2 with the kit's message.
+      throw new ConfigError(error instanceof Error ? error.message : String(error), { cause: error })
+    })
+    const manifest = JSON.parse(await readFile(path.join(result.dir, 'package.json'), 'utf8')) as {
+      version: string
+    }
+    const tarball = path.join(result.dir, tarballName(result.packageName, manifest.version))
+    const next = [
+      `cd ${shellWord(path.relative(process.cwd(), result.dir) || '.')}`,
+      'npm install',
+      'npm test',
+      'npm pack',
+      // oclif reads a spec without a colon as a registry name, and npm runs in oclif's data dir: absolute file: URL.
+      `${this.config.bin} plugins install ${shellWord(`file:${tarball}`)}`,
+      `${this.config.bin} ${args.name} --help`,
+    ]
+    if (this.jsonMode) {
+      this.out('', { type: 'scaffold', name: args.name, ...result, tarball, next })
+      return
+    }
+    this.out(
+      [
+        `Created ${result.packageName} in ${result.dir} (${result.files.length} files).`,
+        '',
+        'Next:',
+        `  ${next[0]}`,
+        `  ${next[1]}          # @ph-import/core, @ph-import/testkit, zod, typescript, vitest`,
+        `  ${next[2]}             # the conformance suite against the fake API in src/fake-server.ts`,
+        `  ${next[3]}             # builds dist/ and writes ${path.basename(tarball)}`,
+        `  ${next[4]}`,
+        `  ${next[5]}`,
+        '',
+        'While developing, instead of pack + install:',
+        `  npm run build && ${this.config.bin} plugins link .`,
+      ].join('\n'),
+    )
+  }
+}
