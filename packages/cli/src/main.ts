@@ -3,6 +3,7 @@ import { Config, flush, handle, type Interfaces, Plugin, run, settings, ux } fro
 import { connectorCommand } from './connectors/connector-command.js'
 import { discoverConnectors } from './connectors/discover.js'
 import { CONNECTOR_COMMANDS, CONNECTORS } from './connectors/registry.js'
+import { localTarballSpecs } from './run/plugin-args.js'
 
 /**
  * Loads oclif (bundled and user-installed plugins), turns every connector found among them into a
@@ -44,7 +45,7 @@ export async function main(root: string, argv = process.argv.slice(2)): Promise<
     await generated.load()
     config.plugins.set(generated.name, generated)
     // run() rebuilds its Config from this one's plugin list, generated plugin included.
-    await run(argv, config)
+    await run(localTarballSpecs(argv), config)
     await flush()
   } catch (error) {
     await handle(error as Error)

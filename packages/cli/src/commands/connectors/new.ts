@@ -57,8 +57,8 @@ export default class ConnectorsNew extends BaseCommand {
       'npm install',
       'npm test',
       'npm pack',
-      // oclif reads a spec without a colon as a registry name, and npm runs in oclif's data dir: absolute file: URL.
-      `${this.config.bin} plugins install ${shellWord(`file:${tarball}`)}`,
+      // Run from the package directory: a local tarball path is turned into an absolute file: spec.
+      `${this.config.bin} plugins install ./${path.basename(tarball)}`,
       `${this.config.bin} ${args.name} --help`,
     ]
     if (this.jsonMode) {
