@@ -40,8 +40,8 @@ export default class ConnectorsNew extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ConnectorsNew)
-    // Loaded on demand: the kit also carries the conformance suite, which only this command may need.
-    const { scaffoldConnector } = await import('@ph-import/testkit')
+    // The scaffold entry, not the kit's main one: that carries the vitest-based suite.
+    const { scaffoldConnector } = await import('@ph-import/testkit/scaffold')
     const packageName = flags['package-name'] ?? `ph-import-connector-${args.name}`
     const dir = path.resolve(flags.dir ?? packageName.replace(/^@[^/]+\//, ''))
     const result = await scaffoldConnector({ name: args.name, dir, packageName }).catch((error: unknown) => {
