@@ -67,6 +67,16 @@ function toRow(record: string[], params: FileParams, line: number): CsvRow {
   const n = Math.min(record.length, columns.length)
   for (let i = 0; i < n; i++) values[columns[i]!] = record[i]!
   const row: CsvRow = { file: params.name, fileId: params.fileId, line, values }
+  // Bytes that are not UTF-8 decode to U+FFFD: sending that would rewrite ids and values for good (two
+  // different broken ids become one person), so the row is dead-lettered instead, like the JSON-lines reader.
+  const broken = record.findIndex((v) => v.includes('\uFFFD'))
+  if (broken >= 0) {
+    const column = columns[broken] ?? `#${broken + 1}`
+    row.error = {
+      code: 'invalid_utf8',
+      message: `column ${JSON.stringify(column)} holds bytes that are not valid UTF-8 (decoded as U+FFFD)`,
+    }
+  }
   if (record.length < columns.length) row.missing = columns.length - record.length
   else if (record.length > columns.length) {
     const extra = record.slice(columns.length)
