@@ -43,7 +43,7 @@ export interface CliResult {
 
 export interface CliRun {
   child: ChildProcess
-  /** --json lines parsed so far (validated against the CLI's exported schema). */
+  /** Import --json lines parsed so far (validated against the CLI's exported schema). */
   lines: Line[]
   stderr(): string
   /** Called for every --json line as it arrives. */
@@ -70,9 +70,11 @@ export function startCli(args: string[], options: { cwd: string; env: NodeJS.Pro
     pending = parts.pop() ?? ''
     for (const text of parts) {
       if (!text.trim().startsWith('{')) continue
-      const line = JsonLine.parse(JSON.parse(text))
-      lines.push(line)
-      for (const l of listeners) l(line)
+      // `jobs`, `rejects` and the like print objects of their own; only import progress is a JsonLine.
+      const parsed = JsonLine.safeParse(JSON.parse(text))
+      if (!parsed.success) continue
+      lines.push(parsed.data)
+      for (const l of listeners) l(parsed.data)
     }
   })
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
