@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { type Sandbox, startSandbox } from '@ph-import/sandbox'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,7 +13,10 @@ beforeAll(async () => {
   dir = await tempDir('bad-input')
   sandbox = await startSandbox({ port: 0, dataDir: ':memory:' })
 })
-afterAll(() => sandbox?.close())
+afterAll(async () => {
+  await sandbox?.close()
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
 
 /** Good and bad rows interleaved, so a bad row never hides at the edges of a page. */
 function interleave(good: Case[], bad: Case[]): Case[] {

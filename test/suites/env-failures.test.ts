@@ -23,7 +23,10 @@ beforeAll(async () => {
     Buffer.concat([Buffer.from('event,distinct_id,timestamp,id,payload\n'), ...rows.map((r) => r.bytes)]),
   )
 })
-afterAll(() => sandbox?.close())
+afterAll(async () => {
+  await sandbox?.close()
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
 
 const csvArgs = () => ['csv', '--files', csv, '--id-column', 'id', '--rate', '50000']
 

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { startFakeAmplitude } from '@ph-import/connector-amplitude/testing'
 import { type FakeEventRow, startFakeMixpanel } from '@ph-import/connector-mixpanel/testing'
@@ -28,7 +29,10 @@ beforeAll(async () => {
   dir = await tempDir('soak')
   sandbox = await startSandbox({ port: 0, dataDir: ':memory:', seed: 7 })
 })
-afterAll(() => sandbox?.close())
+afterAll(async () => {
+  await sandbox?.close()
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
 
 async function soak(name: string, args: string[], env: Record<string, string>): Promise<CliResult> {
   sandbox.reset()

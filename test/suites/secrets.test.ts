@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { type FakeAmplitude, startFakeAmplitude } from '@ph-import/connector-amplitude/testing'
 import { type FakeMixpanel, startFakeMixpanel } from '@ph-import/connector-mixpanel/testing'
@@ -61,6 +61,7 @@ afterAll(async () => {
   await sandbox?.close()
   await amplitude?.close()
   await mixpanel?.close()
+  if (dir) await rm(dir, { recursive: true, force: true })
 })
 
 /** Runs an import (and, for its job, `jobs show` and `rejects --output`) and returns every leak found. */
