@@ -56,7 +56,9 @@ process.stdout.write(
     totalMs: ended - started,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     // CPU the importer spent while loading (main thread and zlib's thread pool).
-    loadCpuMs: loadCpuStart ? (process.cpuUsage(loadCpuStart).user + process.cpuUsage(loadCpuStart).system) / 1000 : null,
+    loadCpuMs: loadCpuStart
+      ? (process.cpuUsage(loadCpuStart).user + process.cpuUsage(loadCpuStart).system) / 1000
+      : null,
     stagedFiles: readdirSync(eventsDir)
       .sort()
       .map((f) => path.join(eventsDir, f)),

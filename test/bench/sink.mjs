@@ -15,7 +15,9 @@ const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/stats') {
       res.setHeader('content-type', 'application/json')
       const cpu = process.cpuUsage()
-      res.end(JSON.stringify({ received, unique: uuids.size, requests, cpuMs: (cpu.user + cpu.system) / 1000 }))
+      res.end(
+        JSON.stringify({ received, unique: uuids.size, requests, cpuMs: (cpu.user + cpu.system) / 1000 }),
+      )
       return
     }
     if (req.method === 'POST' && req.url === '/reset') {
