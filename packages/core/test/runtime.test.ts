@@ -379,3 +379,46 @@ describe('jobs and re-processing rejects', () => {
     for (const e of fixed) expect(e.uuid).toBe(deterministicUuid('test', 'fixture', e.properties.source_id))
   })
 })
+
+describe('environment failures read clearly', () => {
+  it('a destination that has never answered and refuses connections fails fast, resumable', async () => {
+    const { createPostHogDestination } = await import('../src/destinations/posthog/index.js')
+    const { createServer } = await import('node:net')
+    // A port that was free a moment ago: nothing listens there now.
+    const server = createServer().listen(0, '127.0.0.1')
+    await new Promise((r) => server.once('listening', r))
+    const port = (server.address() as { port: number }).port
+    await new Promise((r) => server.close(r))
+    const dir = tempDir()
+    const started = Date.now()
+    const r = await runImport({
+      source: testSource,
+      config: base,
+      destination: createPostHogDestination({ host: `http://127.0.0.1:${port}`, apiKey: 'phc_test' }),
+      stateDir: dir,
+      rate: 1e6,
+      backoff: { baseMs: 10, maxMs: 20, maxAttempts: 10 },
+    })
+    expect(r.status).toBe('failed')
+    expect(r.report.error?.message).toBe(`cannot reach PostHog http://127.0.0.1:${port} (ECONNREFUSED)`)
+    expect(r.report.error?.hint).toMatch(/re-run the same command/)
+    expect(Date.now() - started).toBeLessThan(30_000)
+  })
+
+  it('a state directory that cannot be created is a config error naming it', async () => {
+    const dir = tempDir()
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(path.join(dir, 'a-file'), 'x')
+    await expect(
+      runImport({
+        source: testSource,
+        config: base,
+        destination: createFileDestination({ path: path.join(dir, 'o') }),
+        stateDir: path.join(dir, 'a-file', 'state'),
+      }),
+    ).rejects.toMatchObject({
+      kind: 'config',
+      message: expect.stringMatching(/cannot create the job directory .*a-file/),
+    })
+  })
+})

@@ -27,6 +27,26 @@ export interface DeliverOptions {
   onRetry?(error: PhImportError, attempt: number, delayMs: number): void
   /** Called for each request actually sent (after rate limiting), for stats. */
   onRequest?(events: number): void
+  /**
+   * Shared across batches: whether the destination has acknowledged anything in this run. A host that
+   * has never answered and refuses connections is a wrong host, not a hiccup: fail fast instead of
+   * backing off for minutes.
+   */
+  reach?: { acknowledged: boolean }
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+const UNREACHABLE_ATTEMPTS = 3
+
+/** The network error code somewhere in an error's cause chain (fetch wraps it twice). */
+function networkCode(error: unknown): string | undefined {
+  let current: unknown = error
+  for (let depth = 0; depth < 6 && current; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
 }
 
 /** Never aborted: see `deliver`. */
@@ -102,6 +122,13 @@ export async function deliver(
         if (retriable.rateLimited) {
           opts.limiter.onRateLimited(retriable.retryAfterMs)
           opts.requestLimiter?.onRateLimited(retriable.retryAfterMs)
+        }
+        const unreachable = opts.reach && !opts.reach.acknowledged ? networkCode(error) : undefined
+        if (unreachable && attempt >= UNREACHABLE_ATTEMPTS) {
+          throw new FatalError(`cannot reach ${opts.destination.describe()} (${unreachable})`, {
+            cause: error,
+            hint: 'check --posthog-host (and that the server is up), then re-run the same command: nothing was lost',
+          })
         }
         if (attempt >= opts.backoff.maxAttempts) {
           throw new FatalError(

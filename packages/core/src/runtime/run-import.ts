@@ -108,6 +108,28 @@ export interface RunResult {
   report: JobReport
 }
 
+const STORAGE_CODES: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is exhausted',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'an I/O error occurred',
+}
+
+/** A write failure in the job directory becomes a message that says where, and that a re-run resumes. */
+function storageOrUnknown(error: unknown, dir: string): FatalError {
+  const code = (error as { code?: unknown })?.code
+  const what = typeof code === 'string' ? STORAGE_CODES[code] : undefined
+  if (what) {
+    return new FatalError(`cannot write the job directory ${dir}: ${what} (${code})`, {
+      cause: error,
+      hint: 'free space or fix permissions (or use --state-dir elsewhere), then re-run the same command: it resumes from the last checkpoint',
+    })
+  }
+  return new FatalError(String((error as Error)?.message ?? error), { cause: error })
+}
+
 export function jobIdFor(
   source: AnySource,
   config: Record<string, unknown>,
@@ -162,8 +184,15 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
   const destinationName = options.destination.describe()
   const jobId = options.jobId ?? jobIdFor(source, config, destinationName, options.mapping)
   const paths = new JobPaths(path.resolve(options.stateDir ?? '.ph-import', 'jobs', jobId))
-  if (options.fresh) await rm(paths.dir, { recursive: true, force: true })
-  await mkdir(paths.dir, { recursive: true })
+  try {
+    if (options.fresh) await rm(paths.dir, { recursive: true, force: true })
+    await mkdir(paths.dir, { recursive: true })
+  } catch (error) {
+    throw new ConfigError(`cannot create the job directory ${paths.dir}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'pass --state-dir with a writable directory',
+    })
+  }
   const unlock = await acquireJobLock(paths.lock, jobId)
   const abort = new AbortController()
   const onOuterAbort = () => abort.abort(options.signal?.reason ?? new Error('interrupted'))
@@ -416,6 +445,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     const loader = () =>
       loadPartitions({
         destination: options.destination,
+        reach: { acknowledged: false },
         limiter,
         requestLimiter: options.requestsPerMinute
           ? new RateLimiter({ ratePerSecond: options.requestsPerMinute / 60, clock })
@@ -482,12 +512,14 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
       await unlock()
       throw error
     }
-    const err =
-      error instanceof PhImportError
-        ? error
-        : new FatalError(String((error as Error)?.message ?? error), { cause: error })
+    const err = error instanceof PhImportError ? error : storageOrUnknown(error, paths.dir)
     if (state) state.error = { message: redact(err.message), ...(err.hint ? { hint: err.hint } : {}) }
-    return await finish('failed')
+    try {
+      return await finish('failed')
+    } catch {
+      // The job directory itself cannot be written (full disk): report the cause, not the failed save.
+      throw err
+    }
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort)
     await Promise.resolve()
