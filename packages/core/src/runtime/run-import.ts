@@ -1,156 +1,34 @@
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { formatConfigIssues, publicConfig, secretValues } from '../contracts/config.js'
-import type { Destination } from '../contracts/destination.js'
 import { ConfigError, errorKind, FatalError, PhImportError } from '../contracts/errors.js'
-import { compileMapping, type EventHook, type MappingConfig } from '../contracts/mapping.js'
-import type { AnySource, SourceContext } from '../contracts/source.js'
-import { createLogger, type Logger } from '../util/logger.js'
+import { compileMapping, type EventHook } from '../contracts/mapping.js'
+import type { SourceContext } from '../contracts/source.js'
+import { createLogger } from '../util/logger.js'
 import { createRedactor } from '../util/redact.js'
-import { contentHash } from '../util/uuid.js'
 import { readJsonIfExists, writeJsonAtomic } from './atomic-fs.js'
-import { type BackoffPolicy, type Clock, DEFAULT_BACKOFF, systemClock } from './backoff.js'
-import { exportPartition } from './export-stage.js'
+import { DEFAULT_BACKOFF, systemClock } from './backoff.js'
 import { createSourceHttp } from './http.js'
+import { jobIdFor, storageOrUnknown } from './job-id.js'
 import { acquireJobLock } from './job-lock.js'
 import { loadPartitions } from './load-stage.js'
+import { produce, Readiness } from './producer.js'
 import { RateLimiter } from './rate-limiter.js'
-import { assembleRejects, buildReport, type JobReport, writeReport } from './report.js'
+import { assembleRejects, buildReport, writeReport } from './report.js'
+import type { ProgressEvent, RunImportOptions, RunResult } from './run-options.js'
 import { SeenSet } from './seen-set.js'
 import {
   JobPaths,
   type JobState,
-  loadOrder,
   newPartitionState,
   type PartitionState,
   readLoadCheckpoint,
   readState,
   saveState,
 } from './state.js'
-import { transformPartition } from './transform-stage.js'
 
-export type ProgressEvent =
-  | {
-      type: 'plan'
-      jobId: string
-      jobDir: string
-      resumed: boolean
-      partitions: number
-      estimate?: { seconds: number; note: string }
-    }
-  | {
-      type: 'partition'
-      stage: 'export' | 'transform' | 'load'
-      key: string
-      status: 'started' | 'done' | 'failed' | 'split'
-      detail?: string
-    }
-  | { type: 'retry'; stage: 'export' | 'load'; message: string; attempt: number; delayMs: number }
-  | { type: 'warning'; message: string }
-  | {
-      type: 'stats'
-      partitionsDone: number
-      partitionsTotal: number
-      recordsRead: number
-      eventsStaged: number
-      eventsLoaded: number
-      deadLettered: number
-      eventsPerSecond: number
-      etaSeconds: number | null
-      rate: number
-    }
-  | { type: 'done'; status: JobState['status']; report: JobReport }
-
-export interface RunImportOptions {
-  source: AnySource
-  /** Unparsed connector config; validated here (ConfigError on failure). */
-  config: unknown
-  destination: Destination
-  /** Parent of `jobs/<id>`; default `./.ph-import`. */
-  stateDir?: string
-  /** Resume a job by id instead of deriving it. */
-  jobId?: string
-  /** Discard the job's state and start over. */
-  fresh?: boolean
-  mapping?: MappingConfig
-  /** A user hook applied after the mapping (e.g. `--transform module.js`). */
-  transformHook?: EventHook
-  /** Events per second ceiling (default 1,000: PostHog's managed-migration rate). */
-  rate?: number
-  /** Optional ceiling on destination requests per minute. */
-  requestsPerMinute?: number
-  batchSize?: number
-  maxBatchBytes?: number
-  concurrency?: number
-  /** Extra secret values to redact (the destination's key). */
-  secrets?: string[]
-  signal?: AbortSignal
-  logger?: Logger
-  onProgress?: (event: ProgressEvent) => void
-  backoff?: Partial<BackoffPolicy>
-  clock?: Clock
-  now?: Date
-  /** Minimum time between mid-partition export checkpoints (default 1 s). */
-  exportCheckpointMs?: number
-  /** Stop after planning (for the confirmation prompt); the plan is saved. */
-  planOnly?: boolean
-  /** Called after planning, before any export; return false to stop (user declined). */
-  confirm?: (summary: {
-    partitions: number
-    estimate?: { seconds: number; note: string }
-  }) => Promise<boolean>
-}
-
-export interface RunResult {
-  jobId: string
-  jobDir: string
-  status: JobState['status']
-  report: JobReport
-}
-
-const STORAGE_CODES: Record<string, string> = {
-  ENOSPC: 'the disk is full',
-  EDQUOT: 'the disk quota is exhausted',
-  EROFS: 'the file system is read-only',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EIO: 'an I/O error occurred',
-}
-
-/** A write failure in the job directory becomes a message that says where, and that a re-run resumes. */
-function storageOrUnknown(error: unknown, dir: string): FatalError {
-  const code = (error as { code?: unknown })?.code
-  const what = typeof code === 'string' ? STORAGE_CODES[code] : undefined
-  if (what) {
-    return new FatalError(`cannot write the job directory ${dir}: ${what} (${code})`, {
-      cause: error,
-      hint: 'free space or fix permissions (or use --state-dir elsewhere), then re-run the same command: it resumes from the last checkpoint',
-    })
-  }
-  return new FatalError(String((error as Error)?.message ?? error), { cause: error })
-}
-
-export function jobIdFor(
-  source: AnySource,
-  config: Record<string, unknown>,
-  destination: string,
-  mapping?: MappingConfig,
-) {
-  const identity = source.identity?.(config) ?? 'default'
-  const pub = publicConfig(source.config, config)
-  // The description is hashed too so a derived source (re-processing rejects) never resumes the original job.
-  return `${source.name}-${contentHash({ pub, identity, destination, mapping: mapping ?? null, kind: source.description }, 12)}`
-}
-
-class Deferred<T> {
-  promise: Promise<T>
-  resolve!: (v: T) => void
-  constructor() {
-    this.promise = new Promise((r) => {
-      this.resolve = r
-    })
-  }
-}
+export { jobIdFor } from './job-id.js'
+export type { ProgressEvent, RunImportOptions, RunResult } from './run-options.js'
 
 /**
  * Runs (or resumes) one import job: plan → export → transform → load, each stage persisted in the job
@@ -297,16 +175,8 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
 
     const rate = options.rate ?? 1000
     const limiter = new RateLimiter({ ratePerSecond: rate, clock })
-    const ready = new Map<PartitionState, Deferred<boolean>>()
-    const deferredFor = (p: PartitionState) => {
-      let d = ready.get(p)
-      if (!d) {
-        d = new Deferred<boolean>()
-        ready.set(p, d)
-        if (p.transform.status === 'done') d.resolve(true)
-      }
-      return d
-    }
+    const readiness = new Readiness()
+    const deferredFor = (p: PartitionState) => readiness.of(p)
     const stats = { read: 0, staged: 0, loaded: 0, dead: 0 }
     for (const p of state.partitions) {
       stats.staged += p.transform.events
@@ -319,125 +189,27 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
       if (p && p.load.status !== 'done') stats.loaded += line
     }
     const s = state
-    const checkRecency = (p: PartitionState) => {
-      const last = p.transform.lastTimestamp
-      if (!last) return
-      const age = Date.now() - Date.parse(last)
-      if (age < 0)
-        warn(
-          `partition ${p.key} has events in the future (up to ${last}); PostHog clamps those more than 23 h ahead to the time of import`,
-        )
-      else if (age < 48 * 3600_000)
-        warn(
-          `partition ${p.key} has events newer than 48 hours (up to ${last}); PostHog asks for imported data to be at least 48 hours old`,
-        )
-    }
-
-    const producer = async () => {
-      const exported: Array<{
-        partition: import('../contracts/source.js').Partition
-        records: number
-        bytes: number
-      }> = []
-      const failedThisRun = new Set<string>()
-      for (;;) {
-        const next = loadOrder(s.partitions).find(
-          (p) => p.transform.status !== 'done' && !failedThisRun.has(p.key),
-        )
-        if (!next) break
-        if (next.export.status !== 'done') {
-          emit({ type: 'partition', stage: 'export', key: next.key, status: 'started' })
-          const outcome = await exportPartition(next, {
-            source,
-            paths,
-            context: sourceCtx,
-            backoff,
-            clock,
-            save,
-            checkpointEveryMs: options.exportCheckpointMs ?? 1000,
-            onRecords: (n) => {
-              stats.read += n
-            },
-            onRetry: (error, attempt, delayMs) =>
-              emit({ type: 'retry', stage: 'export', message: redact(error.message), attempt, delayMs }),
-          })
-          if (outcome.status === 'split') {
-            const index = s.partitions.indexOf(next)
-            const children = outcome.error.into.map((c, i) => newPartitionState(c, index + i))
-            s.partitions.splice(index, 1, ...children)
-            await save()
-            deferredFor(next).resolve(false)
-            emit({
-              type: 'partition',
-              stage: 'export',
-              key: next.key,
-              status: 'split',
-              detail: redact(outcome.error.message),
-            })
-            continue
-          }
-          if (outcome.status === 'failed') {
-            failedThisRun.add(next.key)
-            warn(
-              `partition ${next.key} failed after ${next.export.attempts} attempts: ${outcome.error.message}`,
-            )
-            emit({
-              type: 'partition',
-              stage: 'export',
-              key: next.key,
-              status: 'failed',
-              detail: redact(outcome.error.message),
-            })
-            deferredFor(next).resolve(false)
-            continue
-          }
-          emit({ type: 'partition', stage: 'export', key: next.key, status: 'done' })
-          exported.push({
-            partition: { key: next.key, params: next.params },
-            records: next.export.records,
-            bytes: next.export.bytes,
-          })
-          if (source.replan) {
-            const pending = loadOrder(s.partitions).filter((p) => p.export.status === 'pending')
-            const reshaped = source.replan({
-              ...sourceCtx,
-              exported,
-              pending: pending.map((p) => ({
-                key: p.key,
-                kind: p.kind,
-                phase: p.phase,
-                order: p.order,
-                params: p.params,
-              })),
-            })
-            if (reshaped) {
-              for (const p of pending) deferredFor(p).resolve(false)
-              const keep = s.partitions.filter((p) => p.export.status !== 'pending')
-              s.partitions = [...keep, ...reshaped.map((c, i) => newPartitionState(c, keep.length + i))]
-              await save()
-            }
-          }
-        }
-        emit({ type: 'partition', stage: 'transform', key: next.key, status: 'started' })
-        await transformPartition(next, {
-          source,
-          identity: s.identity,
-          config,
-          mappingOverrides: options.mapping?.source ?? {},
-          paths,
-          seen,
-          hooks,
-          signal: abort.signal,
-        })
-        stats.staged += next.transform.events
-        await save()
-        checkRecency(next)
-        emit({ type: 'partition', stage: 'transform', key: next.key, status: 'done' })
-        deferredFor(next).resolve(true)
-      }
-      // Anything the loader still waits for will not come this run.
-      for (const p of s.partitions) if (p.transform.status !== 'done') deferredFor(p).resolve(false)
-    }
+    const producer = () =>
+      produce({
+        state: s,
+        source,
+        sourceCtx,
+        config,
+        paths,
+        backoff,
+        clock,
+        save,
+        emit,
+        warn,
+        redact,
+        readiness,
+        stats,
+        seen,
+        hooks,
+        signal: abort.signal,
+        exportCheckpointMs: options.exportCheckpointMs ?? 1000,
+        mappingOverrides: options.mapping?.source ?? {},
+      })
 
     // A batch of at most a quarter second of the rate: the server's token bucket (PostHog's, the sandbox's)
     // then never sees a burst near its capacity, even with network jitter between our clock and theirs.

@@ -1,0 +1,39 @@
+import { publicConfig } from '../contracts/config.js'
+import { FatalError } from '../contracts/errors.js'
+import type { MappingConfig } from '../contracts/mapping.js'
+import type { AnySource } from '../contracts/source.js'
+import { contentHash } from '../util/uuid.js'
+
+const STORAGE_CODES: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is exhausted',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'an I/O error occurred',
+}
+
+/** A write failure in the job directory becomes a message that says where, and that a re-run resumes. */
+export function storageOrUnknown(error: unknown, dir: string): FatalError {
+  const code = (error as { code?: unknown })?.code
+  const what = typeof code === 'string' ? STORAGE_CODES[code] : undefined
+  if (what) {
+    return new FatalError(`cannot write the job directory ${dir}: ${what} (${code})`, {
+      cause: error,
+      hint: 'free space or fix permissions (or use --state-dir elsewhere), then re-run the same command: it resumes from the last checkpoint',
+    })
+  }
+  return new FatalError(String((error as Error)?.message ?? error), { cause: error })
+}
+
+export function jobIdFor(
+  source: AnySource,
+  config: Record<string, unknown>,
+  destination: string,
+  mapping?: MappingConfig,
+) {
+  const identity = source.identity?.(config) ?? 'default'
+  const pub = publicConfig(source.config, config)
+  // The description is hashed too so a derived source (re-processing rejects) never resumes the original job.
+  return `${source.name}-${contentHash({ pub, identity, destination, mapping: mapping ?? null, kind: source.description }, 12)}`
+}

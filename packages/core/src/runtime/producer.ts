@@ -1,0 +1,196 @@
+import type { EventHook } from '../contracts/mapping.js'
+import type { AnySource, Partition, SourceContext } from '../contracts/source.js'
+import type { BackoffPolicy, Clock } from './backoff.js'
+import { exportPartition } from './export-stage.js'
+import type { ProgressEvent } from './run-options.js'
+import type { SeenSet } from './seen-set.js'
+import { type JobPaths, type JobState, loadOrder, newPartitionState, type PartitionState } from './state.js'
+import { transformPartition } from './transform-stage.js'
+
+class Deferred<T> {
+  promise: Promise<T>
+  resolve!: (v: T) => void
+  constructor() {
+    this.promise = new Promise((r) => {
+      this.resolve = r
+    })
+  }
+}
+
+/**
+ * Tells the loader when each partition is ready to send: true once transformed, false when it failed,
+ * was split or replanned away, or will not come this run. Keyed by state object: a replanned partition
+ * with the same key is a new object with a new promise.
+ */
+export class Readiness {
+  private readonly map = new Map<PartitionState, Deferred<boolean>>()
+  of(p: PartitionState): Deferred<boolean> {
+    let d = this.map.get(p)
+    if (!d) {
+      d = new Deferred<boolean>()
+      this.map.set(p, d)
+      if (p.transform.status === 'done') d.resolve(true)
+    }
+    return d
+  }
+}
+
+export interface ProducerDeps {
+  state: JobState
+  source: AnySource
+  sourceCtx: SourceContext<unknown>
+  config: Record<string, unknown>
+  paths: JobPaths
+  backoff: BackoffPolicy
+  clock: Clock
+  save(): Promise<void>
+  emit(event: ProgressEvent): void
+  warn(message: string): void
+  redact(text: string): string
+  readiness: Readiness
+  stats: { read: number; staged: number }
+  seen: SeenSet
+  hooks: EventHook[]
+  signal: AbortSignal
+  exportCheckpointMs: number
+  mappingOverrides: Record<string, unknown>
+}
+
+function checkRecency(p: PartitionState, warn: (message: string) => void) {
+  const last = p.transform.lastTimestamp
+  if (!last) return
+  const age = Date.now() - Date.parse(last)
+  if (age < 0)
+    warn(
+      `partition ${p.key} has events in the future (up to ${last}); PostHog clamps those more than 23 h ahead to the time of import`,
+    )
+  else if (age < 48 * 3600_000)
+    warn(
+      `partition ${p.key} has events newer than 48 hours (up to ${last}); PostHog asks for imported data to be at least 48 hours old`,
+    )
+}
+
+/**
+ * Export then transform, partition by partition in load order (so `ctx.once` is deterministic), handing
+ * each transformed partition to the loader. Splits and replans reshape the plan as they come.
+ */
+export async function produce(deps: ProducerDeps): Promise<void> {
+  const {
+    state: s,
+    source,
+    sourceCtx,
+    config,
+    paths,
+    backoff,
+    clock,
+    save,
+    emit,
+    warn,
+    redact,
+    stats,
+    seen,
+    hooks,
+  } = deps
+  const deferredFor = (p: PartitionState) => deps.readiness.of(p)
+  const exported: Array<{
+    partition: Partition
+    records: number
+    bytes: number
+  }> = []
+  const failedThisRun = new Set<string>()
+  for (;;) {
+    const next = loadOrder(s.partitions).find(
+      (p) => p.transform.status !== 'done' && !failedThisRun.has(p.key),
+    )
+    if (!next) break
+    if (next.export.status !== 'done') {
+      emit({ type: 'partition', stage: 'export', key: next.key, status: 'started' })
+      const outcome = await exportPartition(next, {
+        source,
+        paths,
+        context: sourceCtx,
+        backoff,
+        clock,
+        save,
+        checkpointEveryMs: deps.exportCheckpointMs,
+        onRecords: (n) => {
+          stats.read += n
+        },
+        onRetry: (error, attempt, delayMs) =>
+          emit({ type: 'retry', stage: 'export', message: redact(error.message), attempt, delayMs }),
+      })
+      if (outcome.status === 'split') {
+        const index = s.partitions.indexOf(next)
+        const children = outcome.error.into.map((c, i) => newPartitionState(c, index + i))
+        s.partitions.splice(index, 1, ...children)
+        await save()
+        deferredFor(next).resolve(false)
+        emit({
+          type: 'partition',
+          stage: 'export',
+          key: next.key,
+          status: 'split',
+          detail: redact(outcome.error.message),
+        })
+        continue
+      }
+      if (outcome.status === 'failed') {
+        failedThisRun.add(next.key)
+        warn(`partition ${next.key} failed after ${next.export.attempts} attempts: ${outcome.error.message}`)
+        emit({
+          type: 'partition',
+          stage: 'export',
+          key: next.key,
+          status: 'failed',
+          detail: redact(outcome.error.message),
+        })
+        deferredFor(next).resolve(false)
+        continue
+      }
+      emit({ type: 'partition', stage: 'export', key: next.key, status: 'done' })
+      exported.push({
+        partition: { key: next.key, params: next.params },
+        records: next.export.records,
+        bytes: next.export.bytes,
+      })
+      if (source.replan) {
+        const pending = loadOrder(s.partitions).filter((p) => p.export.status === 'pending')
+        const reshaped = source.replan({
+          ...sourceCtx,
+          exported,
+          pending: pending.map((p) => ({
+            key: p.key,
+            kind: p.kind,
+            phase: p.phase,
+            order: p.order,
+            params: p.params,
+          })),
+        })
+        if (reshaped) {
+          for (const p of pending) deferredFor(p).resolve(false)
+          const keep = s.partitions.filter((p) => p.export.status !== 'pending')
+          s.partitions = [...keep, ...reshaped.map((c, i) => newPartitionState(c, keep.length + i))]
+          await save()
+        }
+      }
+    }
+    emit({ type: 'partition', stage: 'transform', key: next.key, status: 'started' })
+    await transformPartition(next, {
+      source,
+      identity: s.identity,
+      config,
+      mappingOverrides: deps.mappingOverrides,
+      paths,
+      seen,
+      hooks,
+      signal: deps.signal,
+    })
+    stats.staged += next.transform.events
+    await save()
+    checkRecency(next, warn)
+    emit({ type: 'partition', stage: 'transform', key: next.key, status: 'done' })
+    deferredFor(next).resolve(true)
+  }
+  // Anything the loader still waits for will not come this run.
+  for (const p of s.partitions) if (p.transform.status !== 'done') deferredFor(p).resolve(false)
+}

@@ -1,0 +1,86 @@
+import type { Destination } from '../contracts/destination.js'
+import type { EventHook, MappingConfig } from '../contracts/mapping.js'
+import type { AnySource } from '../contracts/source.js'
+import type { Logger } from '../util/logger.js'
+import type { BackoffPolicy, Clock } from './backoff.js'
+import type { JobReport } from './report.js'
+import type { JobState } from './state.js'
+
+export type ProgressEvent =
+  | {
+      type: 'plan'
+      jobId: string
+      jobDir: string
+      resumed: boolean
+      partitions: number
+      estimate?: { seconds: number; note: string }
+    }
+  | {
+      type: 'partition'
+      stage: 'export' | 'transform' | 'load'
+      key: string
+      status: 'started' | 'done' | 'failed' | 'split'
+      detail?: string
+    }
+  | { type: 'retry'; stage: 'export' | 'load'; message: string; attempt: number; delayMs: number }
+  | { type: 'warning'; message: string }
+  | {
+      type: 'stats'
+      partitionsDone: number
+      partitionsTotal: number
+      recordsRead: number
+      eventsStaged: number
+      eventsLoaded: number
+      deadLettered: number
+      eventsPerSecond: number
+      etaSeconds: number | null
+      rate: number
+    }
+  | { type: 'done'; status: JobState['status']; report: JobReport }
+
+export interface RunImportOptions {
+  source: AnySource
+  /** Unparsed connector config; validated here (ConfigError on failure). */
+  config: unknown
+  destination: Destination
+  /** Parent of `jobs/<id>`; default `./.ph-import`. */
+  stateDir?: string
+  /** Resume a job by id instead of deriving it. */
+  jobId?: string
+  /** Discard the job's state and start over. */
+  fresh?: boolean
+  mapping?: MappingConfig
+  /** A user hook applied after the mapping (e.g. `--transform module.js`). */
+  transformHook?: EventHook
+  /** Events per second ceiling (default 1,000: PostHog's managed-migration rate). */
+  rate?: number
+  /** Optional ceiling on destination requests per minute. */
+  requestsPerMinute?: number
+  batchSize?: number
+  maxBatchBytes?: number
+  concurrency?: number
+  /** Extra secret values to redact (the destination's key). */
+  secrets?: string[]
+  signal?: AbortSignal
+  logger?: Logger
+  onProgress?: (event: ProgressEvent) => void
+  backoff?: Partial<BackoffPolicy>
+  clock?: Clock
+  now?: Date
+  /** Minimum time between mid-partition export checkpoints (default 1 s). */
+  exportCheckpointMs?: number
+  /** Stop after planning (for the confirmation prompt); the plan is saved. */
+  planOnly?: boolean
+  /** Called after planning, before any export; return false to stop (user declined). */
+  confirm?: (summary: {
+    partitions: number
+    estimate?: { seconds: number; note: string }
+  }) => Promise<boolean>
+}
+
+export interface RunResult {
+  jobId: string
+  jobDir: string
+  status: JobState['status']
+  report: JobReport
+}
