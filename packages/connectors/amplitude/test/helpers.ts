@@ -1,6 +1,3 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import {
   contentHash,
   deterministicUuid,
@@ -8,23 +5,13 @@ import {
   type TransformContext,
   type TransformResult,
 } from '@ph-import/core'
+import { tempDir as testkitTempDir } from '@ph-import/testkit'
 import type { AmplitudeConfig } from '../src/schema.js'
 
-export function tempDir(prefix = 'ph-import-amplitude-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix))
-}
+export { readJsonLines } from '@ph-import/testkit'
 
-export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch {
-    return []
-  }
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as T)
+export function tempDir(prefix = 'ph-import-amplitude-'): string {
+  return testkitTempDir(prefix)
 }
 
 /** A transform context that behaves like the runtime's (same uuid scheme, a job-wide seen set). */

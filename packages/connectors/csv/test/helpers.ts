@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import {
@@ -9,23 +8,13 @@ import {
   type RunResult,
   runImport,
 } from '@ph-import/core'
+import { readJsonLines, tempDir as testkitTempDir } from '@ph-import/testkit'
 import { csvSource } from '../src/index.js'
 
-export function tempDir(prefix = 'ph-import-csv-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix))
-}
+export { readJsonLines } from '@ph-import/testkit'
 
-export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch {
-    return []
-  }
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as T)
+export function tempDir(prefix = 'ph-import-csv-'): string {
+  return testkitTempDir(prefix)
 }
 
 export interface Reject {
