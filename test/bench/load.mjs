@@ -9,7 +9,10 @@ export async function benchLoad(events) {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'ph-bench-'))
   const rows = []
   try {
-    const ours = await runNode('ph-import-load.mjs', [sink.url, events, stateDir])
+    // Staged by one process, loaded by the next: the loader's peak RSS is its own, not the staging's.
+    const staged = await runNode('ph-import-load.mjs', [sink.url, events, stateDir, 'stage'])
+    if (staged.status !== 'interrupted') throw new Error(`staging ended ${staged.status}`)
+    const ours = await runNode('ph-import-load.mjs', [sink.url, events, stateDir, 'load'])
     const oursStats = await getJson(`${sink.url}/stats`)
     rows.push({
       contender: 'ph-import',

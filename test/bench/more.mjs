@@ -44,7 +44,7 @@ export async function benchPacing(rate, seconds) {
   })
   try {
     const events = rate * seconds
-    const r = await runNode('ph-import-load.mjs', [sandbox.url, events, temp('ph-pace-'), 'load', rate])
+    const r = await runNode('ph-import-load.mjs', [sandbox.url, events, temp('ph-pace-'), 'gated', rate])
     const stats = sandbox.stats()
     const achieved = (r.sent / r.ms) * 1000
     return [

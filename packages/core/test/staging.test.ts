@@ -3,7 +3,8 @@ import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { writeJsonAtomic } from '../src/runtime/atomic-fs.js'
-import { StagedGzipWriter } from '../src/runtime/staged-file.js'
+import { eventBatch } from '../src/runtime/event-batch.js'
+import { StagedGzipWriter, splitLineBuffers, splitLines } from '../src/runtime/staged-file.js'
 import { loadOrder, newPartitionState } from '../src/runtime/state.js'
 import { tempDir } from './helpers.js'
 
@@ -29,6 +30,40 @@ describe('staged gzip files', () => {
       .map((l) => JSON.parse(l))
     expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 20 }, (_, i) => i))
     expect(lines.slice(10).every((l) => l.again)).toBe(true)
+  })
+})
+
+async function* chunksOf(text: string, sizes: number[]): AsyncIterable<Buffer> {
+  const bytes = Buffer.from(text, 'utf8')
+  let at = 0
+  for (let i = 0; at < bytes.length; i++) {
+    const size = sizes[i % sizes.length]!
+    yield bytes.subarray(at, at + size)
+    at += size
+  }
+}
+
+describe('line splitting', () => {
+  // Multi-byte characters cut between chunks, a line longer than three chunks, \r kept inside a line,
+  // empty lines, and a last line without a newline.
+  const text = 'héllo\n\n{"a":"x\ry"}\n€€€€€€€€€€€€\nlast'
+  const expected = ['héllo', '', '{"a":"x\ry"}', '€€€€€€€€€€€€', 'last']
+
+  it.each([[[1]], [[2, 3]], [[7]], [[4096]]])('chunks of %j bytes give the same lines', async (sizes) => {
+    const lines: string[] = []
+    for await (const l of splitLines(chunksOf(text, sizes))) lines.push(l)
+    expect(lines).toEqual(expected)
+    const raw: string[] = []
+    for await (const b of splitLineBuffers(chunksOf(text, sizes))) raw.push(b.toString('utf8'))
+    expect(raw).toEqual(expected)
+  })
+
+  it('a batch of bytes counts UTF-8 bytes and decodes its lines only when asked', () => {
+    const batch = eventBatch([Buffer.from('{"e":"é"}'), Buffer.from('{"e":"x"}')])
+    expect(batch.bytes).toBe(19)
+    expect(batch.raw?.length).toBe(2)
+    expect(batch.lines).toEqual(['{"e":"é"}', '{"e":"x"}'])
+    expect(eventBatch(['{"e":"é"}'])).toEqual({ lines: ['{"e":"é"}'], bytes: 10 })
   })
 })
 

@@ -9,6 +9,12 @@ export interface EventBatch {
   lines: readonly string[]
   /** Sum of the lines' UTF-8 byte lengths. */
   bytes: number
+  /**
+   * The same lines as UTF-8 bytes, present when the runtime read them from its staged files. A destination
+   * that only concatenates lines (ph-import's fetch transport) should use these: `lines` is then decoded
+   * lazily, on first access, and never if nobody asks.
+   */
+  raw?: readonly Uint8Array[]
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   type RetriableError,
 } from '../contracts/errors.js'
 import { type BackoffPolicy, backoffDelay, type Clock } from './backoff.js'
+import { eventBatch, type WireLine } from './event-batch.js'
 import type { RateLimiter } from './rate-limiter.js'
 
 export interface DeadLetter {
@@ -52,19 +53,13 @@ function networkCode(error: unknown): string | undefined {
 /** Never aborted: see `deliver`. */
 const IN_FLIGHT = new AbortController().signal
 
-function byteLength(lines: readonly string[]): number {
-  let n = 0
-  for (const l of lines) n += Buffer.byteLength(l, 'utf8')
-  return n
-}
-
 /**
  * Delivers an ordered batch or dead-letters what cannot be delivered; never drops an event silently.
  * 429/5xx/resets: retry the same lines (same uuids, so a resend after a partial write is harmless);
  * 413: halve; 400: bisect down to the poison events and dead-letter them with the server's message.
  */
 export async function deliver(
-  lines: readonly string[],
+  lines: readonly WireLine[],
   opts: DeliverOptions,
   offset = 0,
 ): Promise<DeadLetter[]> {
@@ -79,7 +74,7 @@ export async function deliver(
       // A stop (Ctrl-C) lets a request already on the wire finish and be checkpointed: aborting it could leave
       // the destination holding a batch we never saw acknowledged, sent again (duplicated) on resume. The
       // destination's own request timeout bounds the wait.
-      await opts.destination.send({ lines, bytes: byteLength(lines) }, { signal: IN_FLIGHT })
+      await opts.destination.send(eventBatch(lines), { signal: IN_FLIGHT })
       return []
     } catch (error) {
       if (opts.signal.aborted) throw opts.signal.reason
@@ -102,7 +97,7 @@ export async function deliver(
             message: rejected.serverMessage,
           }))
           // Deliver the others in order; they may hold more bad events the server did not name.
-          const rest: string[] = []
+          const rest: WireLine[] = []
           const restIndex: number[] = []
           lines.forEach((l, i) => {
             if (!bad.has(i)) {
@@ -146,7 +141,7 @@ export async function deliver(
   }
 }
 
-async function splitAndDeliver(lines: readonly string[], opts: DeliverOptions, offset: number) {
+async function splitAndDeliver(lines: readonly WireLine[], opts: DeliverOptions, offset: number) {
   const mid = Math.ceil(lines.length / 2)
   const left = await deliver(lines.slice(0, mid), opts, offset)
   const right = await deliver(lines.slice(mid), opts, offset + mid)

@@ -2,7 +2,7 @@ import { mkdir, open, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { writeJsonAtomic } from './atomic-fs.js'
 import { type DeadLetter, type DeliverOptions, deliver } from './deliver.js'
-import { readPlainLines } from './staged-file.js'
+import { readPlainLineBuffers } from './staged-file.js'
 import { type JobPaths, type LoadCheckpoint, loadOrder, type PartitionState } from './state.js'
 
 export interface LoadStageOptions extends DeliverOptions {
@@ -43,7 +43,8 @@ function refAt(batch: Batch, index: number): Ref {
 }
 
 interface Batch {
-  lines: string[]
+  /** Staged lines as read from disk: bytes, decoded only if one must be dead-lettered. */
+  lines: Buffer[]
   segments: Segment[]
   bytes: number
   done: boolean
@@ -113,7 +114,7 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
             stage: 'load',
             code: d.code,
             message: d.message,
-            record: JSON.parse(batch.lines[d.index]!),
+            record: JSON.parse(batch.lines[d.index]!.toString('utf8')),
           })
         })
         await handle.write(`${rows.join('\n')}\n`)
@@ -209,10 +210,10 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
       }
       let line = 0
       let queuedThrough = start
-      for await (const text of readPlainLines(paths.events(p))) {
+      for await (const text of readPlainLineBuffers(paths.events(p))) {
         line++
         if (line <= start || dead.has(line)) continue
-        const bytes = Buffer.byteLength(text, 'utf8') + 1
+        const bytes = text.length + 1
         if (current.lines.length > 0 && current.bytes + bytes > opts.maxBatchBytes) await dispatch()
         current.lines.push(text)
         const last = current.segments[current.segments.length - 1]

@@ -73,24 +73,53 @@ export class StagedGzipWriter {
 }
 
 /**
- * Splits a byte stream into UTF-8 lines on `\n` only (a `\r` inside a JSON string must not split a
- * record). Faster than node:readline, which runs a regex and a string decoder over every chunk.
+ * Splits a byte stream on `\n` only (a `\r` inside a JSON string must not split a record), handing each
+ * line's byte range to `take`. Faster than node:readline, which runs a regex and a string decoder over
+ * every chunk; only a line that straddles two chunks is copied.
  */
-export async function* splitLines(chunks: AsyncIterable<Buffer>): AsyncIterable<string> {
+async function* splitOnNewlines<T>(
+  chunks: AsyncIterable<Buffer>,
+  take: (buf: Buffer, start: number, end: number) => T,
+): AsyncIterable<T> {
   let carry: Buffer | undefined
   for await (const chunk of chunks) {
-    let buf = carry ? Buffer.concat([carry, chunk]) : chunk
     let start = 0
-    for (;;) {
-      const nl = buf.indexOf(0x0a, start)
-      if (nl === -1) break
-      yield buf.toString('utf8', start, nl)
+    if (carry) {
+      const nl = chunk.indexOf(0x0a)
+      if (nl === -1) {
+        carry = Buffer.concat([carry, chunk])
+        continue
+      }
+      const joined = Buffer.concat([carry, chunk.subarray(0, nl)])
+      yield take(joined, 0, joined.length)
+      carry = undefined
       start = nl + 1
     }
-    carry = start < buf.length ? buf.subarray(start) : undefined
-    buf = Buffer.alloc(0)
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start)
+      if (nl === -1) break
+      yield take(chunk, start, nl)
+      start = nl + 1
+    }
+    carry = start < chunk.length ? chunk.subarray(start) : undefined
   }
-  if (carry && carry.length > 0) yield carry.toString('utf8')
+  if (carry && carry.length > 0) yield take(carry, 0, carry.length)
+}
+
+const asText = (buf: Buffer, start: number, end: number) => buf.toString('utf8', start, end)
+const asBytes = (buf: Buffer, start: number, end: number) => buf.subarray(start, end)
+
+/** Splits a byte stream into UTF-8 lines. */
+export function splitLines(chunks: AsyncIterable<Buffer>): AsyncIterable<string> {
+  return splitOnNewlines(chunks, asText)
+}
+
+/**
+ * Splits a byte stream into lines kept as views into the chunk they were read in (no copy, no decode),
+ * for lines that go back out as bytes (the load stage's request bodies).
+ */
+export function splitLineBuffers(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  return splitOnNewlines(chunks, asBytes)
 }
 
 /** Streams the lines of a (multi-member) gzip file. */
@@ -100,9 +129,9 @@ export function readGzipLines(file: string): AsyncIterable<string> {
   )
 }
 
-/** Streams the lines of a plain text file (staged events). */
-export function readPlainLines(file: string): AsyncIterable<string> {
-  return splitLines(createReadStream(file, { highWaterMark: 1 << 20 }))
+/** Streams the lines of a plain text file (staged events) as UTF-8 bytes. */
+export function readPlainLineBuffers(file: string): AsyncIterable<Buffer> {
+  return splitLineBuffers(createReadStream(file, { highWaterMark: 1 << 20 }))
 }
 
 /** Buffered, append-only plain-text line writer (staged events, rejects). */

@@ -33,15 +33,19 @@ export async function send(
   const dead: DeadLetter[] = []
   let offset = 0
   for (const lines of batches) {
-    const got = await deliver(lines, {
-      destination,
-      limiter,
-      backoff: FAST,
-      clock: systemClock,
-      signal: new AbortController().signal,
-      onRetry: (error) => log.retries.push(error),
-      onRequest: () => log.requests++,
-    })
+    // As the load stage hands them over: the staged lines' bytes, never decoded on the fetch path.
+    const got = await deliver(
+      lines.map((l) => Buffer.from(l, 'utf8')),
+      {
+        destination,
+        limiter,
+        backoff: FAST,
+        clock: systemClock,
+        signal: new AbortController().signal,
+        onRetry: (error) => log.retries.push(error),
+        onRequest: () => log.requests++,
+      },
+    )
     dead.push(...got.map((d) => ({ ...d, index: d.index + offset })))
     offset += lines.length
   }

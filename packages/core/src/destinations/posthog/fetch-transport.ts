@@ -13,6 +13,21 @@ export interface TransportOptions {
 
 export type Transport = (batch: EventBatch, signal: AbortSignal) => Promise<void>
 
+const COMMA = Buffer.from(',')
+const SUFFIX = Buffer.from(']}')
+
+/** `prefix` + lines joined by commas + `]}`, from the lines' bytes when the batch carries them. */
+function concatBody(prefix: Buffer, batch: EventBatch): Buffer {
+  const lines = batch.raw ?? batch.lines.map((l) => Buffer.from(l, 'utf8'))
+  const parts: Uint8Array[] = [prefix]
+  lines.forEach((line, i) => {
+    if (i > 0) parts.push(COMMA)
+    parts.push(line)
+  })
+  parts.push(SUFFIX)
+  return Buffer.concat(parts)
+}
+
 /**
  * ph-import's own /batch/ sender. Staged lines are already the final JSON of each event, so the body is
  * concatenated around them, never parsed or re-serialized. No `sent_at`: capture would shift every
@@ -20,9 +35,11 @@ export type Transport = (batch: EventBatch, signal: AbortSignal) => Promise<void
  */
 export function createFetchTransport(options: TransportOptions): Transport {
   const url = `${options.host}/batch/`
-  const prefix = `{"api_key":${JSON.stringify(options.apiKey)},"historical_migration":true,"batch":[`
+  const prefix = Buffer.from(
+    `{"api_key":${JSON.stringify(options.apiKey)},"historical_migration":true,"batch":[`,
+  )
   return async (batch, signal) => {
-    const json = `${prefix}${batch.lines.join(',')}]}`
+    const json = concatBody(prefix, batch)
     const body = options.gzip ? await gzipBody(json) : json
     await postToCapture({
       url,

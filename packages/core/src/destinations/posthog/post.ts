@@ -8,8 +8,9 @@ const gzipAsync = promisify(gzip)
  * Level 1: JSON event lines still shrink ~8-10x, at a fraction of the CPU of the default level 6
  * (zlib's async API runs on the libuv thread pool, so compression overlaps the network).
  */
-export function gzipBody(body: string): Promise<Buffer> {
-  return gzipAsync(body, { level: 1 })
+export function gzipBody(body: string | Buffer): Promise<Buffer> {
+  // 256 KB output chunks: a 2 MB body compresses in one or two thread-pool round trips instead of ~15.
+  return gzipAsync(body, { level: 1, chunkSize: 1 << 18 })
 }
 
 export interface PostOptions {
