@@ -73,7 +73,7 @@ const result = await runImport({
   },
 })
 const ended = performance.now()
-if (session) {
+if (session && loadStarted) {
   const { profile } = await session.post('Profiler.stop')
   ;(await import('node:fs')).writeFileSync(process.env.PROFILE, JSON.stringify(profile))
 }

@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { writeJsonAtomic } from '../src/runtime/atomic-fs.js'
 import { eventBatch } from '../src/runtime/event-batch.js'
-import { StagedGzipWriter, splitLineBuffers, splitLines } from '../src/runtime/staged-file.js'
+import { StagedGzipWriter, splitLineBufferChunks, splitLines } from '../src/runtime/staged-file.js'
 import { loadOrder, newPartitionState } from '../src/runtime/state.js'
 import { tempDir } from './helpers.js'
 
@@ -54,7 +54,9 @@ describe('line splitting', () => {
     for await (const l of splitLines(chunksOf(text, sizes))) lines.push(l)
     expect(lines).toEqual(expected)
     const raw: string[] = []
-    for await (const b of splitLineBuffers(chunksOf(text, sizes))) raw.push(b.toString('utf8'))
+    for await (const chunk of splitLineBufferChunks(chunksOf(text, sizes))) {
+      for (const b of chunk) raw.push(b.toString('utf8'))
+    }
     expect(raw).toEqual(expected)
   })
 

@@ -10,9 +10,13 @@ import path from 'node:path'
 let tmpCounter = 0
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true })
   const tmp = `${file}.${process.pid}.${tmpCounter++}.tmp`
-  const handle = await open(tmp, 'w')
+  // The directory nearly always exists (load.json is rewritten after every batch): create it on demand only.
+  const handle = await open(tmp, 'w').catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error
+    await mkdir(path.dirname(file), { recursive: true })
+    return open(tmp, 'w')
+  })
   try {
     await handle.writeFile(data)
     await handle.sync()

@@ -2,7 +2,7 @@ import { mkdir, open, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { writeJsonAtomic } from './atomic-fs.js'
 import { type DeadLetter, type DeliverOptions, deliver } from './deliver.js'
-import { readPlainLineBuffers } from './staged-file.js'
+import { readPlainLineChunks } from './staged-file.js'
 import { type JobPaths, type LoadCheckpoint, loadOrder, type PartitionState } from './state.js'
 
 export interface LoadStageOptions extends DeliverOptions {
@@ -210,20 +210,22 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
       }
       let line = 0
       let queuedThrough = start
-      for await (const text of readPlainLineBuffers(paths.events(p))) {
-        line++
-        if (line <= start || dead.has(line)) continue
-        const bytes = text.length + 1
-        if (current.lines.length > 0 && current.bytes + bytes > opts.maxBatchBytes) await dispatch()
-        current.lines.push(text)
-        const last = current.segments[current.segments.length - 1]
-        if (last?.p === p) last.lines.push(line)
-        else current.segments.push({ p, lines: [line] })
-        queuedThrough = line
-        current.bytes += bytes
-        if (current.lines.length >= opts.batchSize) await dispatch()
-        if (failure) throw failure
-        if (opts.signal.aborted) throw opts.signal.reason
+      for await (const chunk of readPlainLineChunks(paths.events(p))) {
+        for (const text of chunk) {
+          line++
+          if (line <= start || dead.has(line)) continue
+          const bytes = text.length + 1
+          if (current.lines.length > 0 && current.bytes + bytes > opts.maxBatchBytes) await dispatch()
+          current.lines.push(text)
+          const last = current.segments[current.segments.length - 1]
+          if (last?.p === p) last.lines.push(line)
+          else current.segments.push({ p, lines: [line] })
+          queuedThrough = line
+          current.bytes += bytes
+          if (current.lines.length >= opts.batchSize) await dispatch()
+          if (failure) throw failure
+          if (opts.signal.aborted) throw opts.signal.reason
+        }
       }
       lastQueued.set(p.key, queuedThrough)
       if (queuedThrough === start) {

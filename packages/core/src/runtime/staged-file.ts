@@ -73,14 +73,11 @@ export class StagedGzipWriter {
 }
 
 /**
- * Splits a byte stream on `\n` only (a `\r` inside a JSON string must not split a record), handing each
- * line's byte range to `take`. Faster than node:readline, which runs a regex and a string decoder over
- * every chunk; only a line that straddles two chunks is copied.
+ * Splits a byte stream into UTF-8 lines on `\n` only (a `\r` inside a JSON string must not split a
+ * record). Faster than node:readline, which runs a regex and a string decoder over every chunk; only a
+ * line that straddles two chunks is copied.
  */
-async function* splitOnNewlines<T>(
-  chunks: AsyncIterable<Buffer>,
-  take: (buf: Buffer, start: number, end: number) => T,
-): AsyncIterable<T> {
+export async function* splitLines(chunks: AsyncIterable<Buffer>): AsyncIterable<string> {
   let carry: Buffer | undefined
   for await (const chunk of chunks) {
     let start = 0
@@ -90,36 +87,51 @@ async function* splitOnNewlines<T>(
         carry = Buffer.concat([carry, chunk])
         continue
       }
-      const joined = Buffer.concat([carry, chunk.subarray(0, nl)])
-      yield take(joined, 0, joined.length)
+      yield Buffer.concat([carry, chunk.subarray(0, nl)]).toString('utf8')
       carry = undefined
       start = nl + 1
     }
     for (;;) {
       const nl = chunk.indexOf(0x0a, start)
       if (nl === -1) break
-      yield take(chunk, start, nl)
+      yield chunk.toString('utf8', start, nl)
       start = nl + 1
     }
     carry = start < chunk.length ? chunk.subarray(start) : undefined
   }
-  if (carry && carry.length > 0) yield take(carry, 0, carry.length)
-}
-
-const asText = (buf: Buffer, start: number, end: number) => buf.toString('utf8', start, end)
-const asBytes = (buf: Buffer, start: number, end: number) => buf.subarray(start, end)
-
-/** Splits a byte stream into UTF-8 lines. */
-export function splitLines(chunks: AsyncIterable<Buffer>): AsyncIterable<string> {
-  return splitOnNewlines(chunks, asText)
+  if (carry && carry.length > 0) yield carry.toString('utf8')
 }
 
 /**
  * Splits a byte stream into lines kept as views into the chunk they were read in (no copy, no decode),
- * for lines that go back out as bytes (the load stage's request bodies).
+ * one array per chunk: the load stage reads a million lines per second, and one awaited iteration per
+ * chunk instead of per line saves a promise and a result object for each of them.
  */
-export function splitLineBuffers(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
-  return splitOnNewlines(chunks, asBytes)
+export async function* splitLineBufferChunks(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer[]> {
+  let carry: Buffer | undefined
+  for await (const chunk of chunks) {
+    const lines: Buffer[] = []
+    let start = 0
+    if (carry) {
+      const nl = chunk.indexOf(0x0a)
+      if (nl === -1) {
+        carry = Buffer.concat([carry, chunk])
+        continue
+      }
+      lines.push(Buffer.concat([carry, chunk.subarray(0, nl)]))
+      carry = undefined
+      start = nl + 1
+    }
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start)
+      if (nl === -1) break
+      lines.push(chunk.subarray(start, nl))
+      start = nl + 1
+    }
+    carry = start < chunk.length ? chunk.subarray(start) : undefined
+    if (lines.length > 0) yield lines
+  }
+  if (carry && carry.length > 0) yield [carry]
 }
 
 /** Streams the lines of a (multi-member) gzip file. */
@@ -129,9 +141,9 @@ export function readGzipLines(file: string): AsyncIterable<string> {
   )
 }
 
-/** Streams the lines of a plain text file (staged events) as UTF-8 bytes. */
-export function readPlainLineBuffers(file: string): AsyncIterable<Buffer> {
-  return splitLineBuffers(createReadStream(file, { highWaterMark: 1 << 20 }))
+/** Streams the lines of a plain text file (staged events) as UTF-8 bytes, a chunk's worth at a time. */
+export function readPlainLineChunks(file: string): AsyncIterable<Buffer[]> {
+  return splitLineBufferChunks(createReadStream(file, { highWaterMark: 1 << 18 }))
 }
 
 /** Buffered, append-only plain-text line writer (staged events, rejects). */
