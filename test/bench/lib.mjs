@@ -1,5 +1,7 @@
 // Helpers shared by the benchmark sections: child processes that print one JSON line, and a table printer.
 import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -64,3 +66,15 @@ export function table(rows, columns) {
 
 export const fmt = (n, digits = 0) =>
   Number(n).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+const tempDirs = []
+process.on('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+})
+
+/** A temp directory removed when the benchmark exits: a full run stages several GB. */
+export function benchTempDir(prefix) {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix))
+  tempDirs.push(dir)
+  return dir
+}

@@ -1,14 +1,12 @@
 // Memory flatness, pacing and end-to-end sections of the benchmark.
 import { spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startFakeAmplitude } from '@ph-import/connector-amplitude/testing'
 import { startFakeMixpanel } from '@ph-import/connector-mixpanel/testing'
 import { startSandbox } from '@ph-import/sandbox'
-import { fmt, here, runNode, startServer } from './lib.mjs'
+import { benchTempDir, fmt, here, runNode, startServer } from './lib.mjs'
 
-const temp = (p) => mkdtempSync(path.join(tmpdir(), p))
+const temp = benchTempDir
 
 /** Peak RSS of a whole ph-import job (export + transform + load) at two sizes. */
 export async function benchMemory(small, large) {

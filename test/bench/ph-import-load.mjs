@@ -23,7 +23,11 @@ const stop = new AbortController()
 let loadStarted = 0
 let loadCpuStart
 let transformed = 0
-const inner = createPostHogDestination({ host, apiKey: 'phc_bench' })
+const inner = createPostHogDestination({
+  host,
+  apiKey: 'phc_bench',
+  ...(process.env.BENCH_GZIP === '0' ? { gzip: false } : {}),
+})
 
 // PROFILE=file.cpuprofile profiles the load stage alone (from the first send to the end).
 const session = process.env.PROFILE ? new (await import('node:inspector/promises')).Session() : undefined
@@ -62,7 +66,7 @@ const result = await runImport({
   stateDir,
   fresh: mode !== 'load',
   rate: rateArg ? Number(rateArg) : 10_000_000,
-  batchSize: 5000,
+  batchSize: Number(process.env.BENCH_BATCH ?? 5000),
   concurrency: Number(process.env.BENCH_CONCURRENCY ?? 2),
   signal: stop.signal,
   onProgress: (e) => {

@@ -1,19 +1,18 @@
 // Transform throughput of one connector: source data already staged on disk → staged PostHog events.
 // Stages a job once (export), then times the transform stage alone over every partition.
 // argv: connector events ; prints {"connector","events","ms","records"}
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createFileDestination, runImport } from '@ph-import/core'
 // The transform stage is internal to core; a benchmark inside the repo may reach for it.
 import { SeenSet } from '../../packages/core/dist/runtime/seen-set.js'
 import { JobPaths, loadOrder, readState } from '../../packages/core/dist/runtime/state.js'
 import { transformPartition } from '../../packages/core/dist/runtime/transform-stage.js'
+import { benchTempDir } from './lib.mjs'
 import { prepare } from './transform-sources.mjs'
 
 const [connector, eventsArg] = process.argv.slice(2)
 const events = Number(eventsArg)
-const dir = mkdtempSync(path.join(tmpdir(), `ph-bench-${connector}-`))
+const dir = benchTempDir(`ph-bench-${connector}-`)
 const { source, config, close } = await prepare(connector, events, dir)
 const staged = await runImport({
   source,
