@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { writeJsonAtomic } from '../src/runtime/atomic-fs.js'
 import { eventBatch } from '../src/runtime/event-batch.js'
-import { StagedGzipWriter, splitLineBufferChunks, splitLines } from '../src/runtime/staged-file.js'
+import { StagedGzipWriter, splitLineBufferChunks, splitLineChunks } from '../src/runtime/staged-file.js'
 import { loadOrder, newPartitionState } from '../src/runtime/state.js'
 import { tempDir } from './helpers.js'
 
@@ -51,7 +51,7 @@ describe('line splitting', () => {
 
   it.each([[[1]], [[2, 3]], [[7]], [[4096]]])('chunks of %j bytes give the same lines', async (sizes) => {
     const lines: string[] = []
-    for await (const l of splitLines(chunksOf(text, sizes))) lines.push(l)
+    for await (const chunk of splitLineChunks(chunksOf(text, sizes))) lines.push(...chunk)
     expect(lines).toEqual(expected)
     const raw: string[] = []
     for await (const chunk of splitLineBufferChunks(chunksOf(text, sizes))) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isIllegalDistinctId, MAX_EVENT_BYTES, validateEvent } from '../src/contracts/posthog-event.js'
+import { isIsoUtcTimestamp } from '../src/util/time.js'
 
 const good = {
   event: 'signup',
@@ -64,5 +65,39 @@ describe('validateEvent mirrors PostHog capture rules', () => {
     }
     for (const id of ['NULL', 'Nan', 'user-0', 'none-such', '00'])
       expect(isIllegalDistinctId(id), id).toBe(false)
+  })
+})
+
+describe('isIsoUtcTimestamp: the wire timestamp form, checked by hand', () => {
+  it.each([
+    ['2024-03-01T12:00:00Z', true],
+    ['2024-03-01T12:00:00.1Z', true],
+    ['2024-03-01T12:00:00.123456789Z', true],
+    ['2024-02-29T23:59:59.999Z', true],
+    ['2000-02-29T00:00:00.000Z', true],
+    ['1900-02-29T00:00:00.000Z', false],
+    ['2023-02-29T00:00:00.000Z', false],
+    ['2024-04-31T00:00:00.000Z', false],
+    ['2024-13-01T00:00:00.000Z', false],
+    ['2024-00-01T00:00:00.000Z', false],
+    ['2024-01-00T00:00:00.000Z', false],
+    ['2024-01-01T24:00:00.000Z', false],
+    ['2024-01-01T23:60:00.000Z', false],
+    ['2024-01-01T23:59:60.000Z', false],
+    ['2024-03-01T12:00:00.Z', false],
+    ['2024-03-01T12:00:00.1234567890Z', false],
+    ['2024-03-01T12:00:00.12aZ', false],
+    ['2024-03-01 12:00:00.000Z', false],
+    ['2024-03-01T12:00:00.000', false],
+    ['2024-3-01T12:00:00.000Z', false],
+    ['+02024-03-01T12:00:00Z', false],
+    ['2024-03-01T12:00:00.000z', false],
+    ['', false],
+  ])('%s → %s', (value, expected) => {
+    expect(isIsoUtcTimestamp(value)).toBe(expected)
+  })
+  it('refuses non-strings', () => {
+    expect(isIsoUtcTimestamp(1709294400000)).toBe(false)
+    expect(isIsoUtcTimestamp(null)).toBe(false)
   })
 })

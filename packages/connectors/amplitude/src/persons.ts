@@ -21,20 +21,20 @@ export interface PersonUpdates {
 export function personUpdates(userProperties: unknown, options: TransformOptions): PersonUpdates {
   const out: PersonUpdates = { $set: {}, $set_once: {}, $unset: [] }
   if (!isObject(userProperties)) return out
-  const assign = (props: Record<string, unknown>, once: boolean) => {
-    for (const [key, value] of Object.entries(props)) {
-      if (!present(value)) continue
-      const initial = options.initialUserProperties.get(key)
-      if (initial) out.$set_once[initial] = value
-      else if (once) out.$set_once[key] = value
-      else out.$set[key] = value
-    }
+  const put = (key: string, value: unknown, once: boolean) => {
+    if (!present(value)) return
+    const initial = options.initialUserProperties.get(key)
+    if (initial) out.$set_once[initial] = value
+    else if (once) out.$set_once[key] = value
+    else out.$set[key] = value
   }
-  for (const [key, value] of Object.entries(userProperties)) {
-    if (key === '$set' && isObject(value)) assign(value, false)
-    else if (key === '$setOnce' && isObject(value)) assign(value, true)
+  // for-in rather than Object.entries: this runs for every row, over dozens of properties.
+  for (const key in userProperties) {
+    const value = userProperties[key]
+    if (key === '$set' && isObject(value)) for (const k in value) put(k, value[k], false)
+    else if (key === '$setOnce' && isObject(value)) for (const k in value) put(k, value[k], true)
     else if (key === '$unset' && isObject(value)) out.$unset.push(...Object.keys(value))
-    else if (!key.startsWith('$')) assign({ [key]: value }, false)
+    else if (!key.startsWith('$')) put(key, value, false)
   }
   return out
 }

@@ -17,6 +17,7 @@ import { groupKeys, groupUpdates, personUpdates } from './persons.js'
 import type { AmplitudeConfig, RawAmplitudeEvent } from './schema.js'
 
 export const IMPORT_SOURCE = 'amplitude'
+const TOP_LEVEL_ENTRIES = Object.entries(TOP_LEVEL_PROPERTIES)
 
 const id = (v: unknown): string | undefined => {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v)
@@ -41,11 +42,11 @@ function uuidOf(raw: RawAmplitudeEvent, ctx: TransformContext): string {
 
 function eventProperties(raw: RawAmplitudeEvent, options: TransformOptions): Record<string, unknown> {
   const props: Record<string, unknown> = {}
-  const source = raw.event_properties
+  const source = raw.event_properties as Record<string, unknown> | undefined
   if (source && typeof source === 'object') {
-    for (const [key, value] of Object.entries(source)) props[options.eventProperties.get(key) ?? key] = value
+    for (const key in source) props[options.eventProperties.get(key) ?? key] = source[key]
   }
-  for (const [field, name] of Object.entries(TOP_LEVEL_PROPERTIES)) {
+  for (const [field, name] of TOP_LEVEL_ENTRIES) {
     const value = raw[field]
     if (value !== undefined && value !== null && value !== '') props[name] = value
   }
@@ -53,7 +54,9 @@ function eventProperties(raw: RawAmplitudeEvent, options: TransformOptions): Rec
   Object.assign(props, device)
   const device_id = id(raw.device_id)
   if (device_id) props.$device_id = device_id
-  const autocapture = AUTOCAPTURE_EVENT_TYPE[raw.event_type ?? '']
+  const type = raw.event_type ?? ''
+  // Own entries only: an event_type called `constructor` must not find Object.prototype's function.
+  const autocapture = Object.hasOwn(AUTOCAPTURE_EVENT_TYPE, type) ? AUTOCAPTURE_EVENT_TYPE[type] : undefined
   if (autocapture && props.$event_type === undefined) props.$event_type = autocapture
   props.$import_source = IMPORT_SOURCE
   // Geo comes from Amplitude; PostHog must not re-locate every event at the importer's address.

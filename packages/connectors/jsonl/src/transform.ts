@@ -1,5 +1,6 @@
 import {
   epochToMillis,
+  isIsoUtcTimestamp,
   isUuid,
   type PostHogEvent,
   type TransformContext,
@@ -9,9 +10,13 @@ import type { JsonlConfig, RawJsonlLine } from './schema.js'
 
 type Obj = Record<string, unknown>
 
+/** Exactly what `toISOString()` prints: such values (most PostHog dumps) pass through unparsed. */
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
 function toTimestamp(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return new Date(epochToMillis(value)).toISOString()
   if (typeof value !== 'string' || value.trim() === '') return undefined
+  if (CANONICAL_ISO.test(value) && isIsoUtcTimestamp(value)) return value
   const trimmed = value.trim()
   if (/^\d+(\.\d+)?$/.test(trimmed)) return new Date(epochToMillis(Number(trimmed))).toISOString()
   // Zoneless values are UTC (PostHog's rule); a date-only value is midnight UTC.

@@ -5,6 +5,14 @@
  */
 
 /** Event names PostHog has its own name for; every other name is kept. */
+/**
+ * A table lookup that only sees the table's own entries: a property called `constructor` or `toString`
+ * must not be renamed to one of Object.prototype's functions.
+ */
+export function own(table: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined
+}
+
 export const EVENT_RENAMES: Readonly<Record<string, string>> = {
   $mp_web_page_view: '$pageview',
 }

@@ -3,6 +3,7 @@ import { zonedToUtc } from '@ph-import/core'
 import { stripDevice } from './identity.js'
 import {
   countryName,
+  own,
   PROFILE_PROPERTIES_DROPPED,
   PROFILE_PROPERTY_RENAMES,
   PROFILE_SET_ONCE,
@@ -35,7 +36,7 @@ export function transformProfile(raw: unknown, ctx: TransformContext): Transform
   const setOnce: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(props as Record<string, unknown>)) {
     if (PROFILE_PROPERTIES_DROPPED.has(key)) continue
-    const name = PROFILE_PROPERTY_RENAMES[key] ?? key
+    const name = own(PROFILE_PROPERTY_RENAMES, key) ?? key
     const converted =
       key === '$created' || key === '$last_seen' ? (engageDateToIso(value, timeZone) ?? value) : value
     if (PROFILE_SET_ONCE.has(name)) setOnce[name] = converted

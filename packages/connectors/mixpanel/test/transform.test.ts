@@ -38,6 +38,15 @@ function pageView(extra: Record<string, unknown> = {}) {
 }
 
 describe('transform: events', () => {
+  it("keeps properties and events named like Object.prototype's members as they are", () => {
+    const ctx = transformContext(window)
+    const row = pageView({ constructor: 'c', toString: 't', hasOwnProperty: 'h' })
+    const out = transformEvent({ ...row, event: 'constructor' }, ctx) as PostHogEvent[]
+    const event = out[out.length - 1] as PostHogEvent
+    expect(event.event).toBe('constructor')
+    expect(event.properties).toMatchObject({ constructor: 'c', toString: 't', hasOwnProperty: 'h' })
+  })
+
   it('maps a page view with a merge pair: $identify first, then $pageview with PostHog names', () => {
     const ctx = transformContext(window)
     const out = transformEvent(pageView(), ctx) as PostHogEvent[]

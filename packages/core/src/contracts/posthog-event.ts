@@ -98,8 +98,9 @@ export function validateEvent(candidate: unknown): EventValidation {
     return fail('invalid_properties', 'properties must be an object')
   }
   const serialized = JSON.stringify(e)
-  // Byte length, not string length: PostHog's limit is on the encoded message.
-  const bytes = Buffer.byteLength(serialized, 'utf8')
+  // Byte length, not string length: PostHog's limit is on the encoded message. A UTF-16 unit is at
+  // most 3 UTF-8 bytes, so short events skip the count.
+  const bytes = serialized.length * 3 <= MAX_EVENT_BYTES ? 0 : Buffer.byteLength(serialized, 'utf8')
   if (bytes > MAX_EVENT_BYTES) {
     return fail('event_too_large', `event is ${bytes} bytes serialized; PostHog drops events over 1 MB`)
   }

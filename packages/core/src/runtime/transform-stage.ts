@@ -8,7 +8,7 @@ import { utcDay } from '../util/time.js'
 import { contentHash, deterministicUuid } from '../util/uuid.js'
 import { fsyncDir, sha256File } from './atomic-fs.js'
 import { SeenSet } from './seen-set.js'
-import { LineWriter, readGzipLines } from './staged-file.js'
+import { LineWriter, readGzipLineChunks } from './staged-file.js'
 import { emptyTransformCounts, type JobPaths, type PartitionState, toPartition } from './state.js'
 
 export interface TransformStageOptions {
@@ -109,70 +109,72 @@ export async function transformPartition(p: PartitionState, opts: TransformStage
   let lineNo = 0
   try {
     // An empty export (Amplitude's 404, an empty day) stages a zero-byte file, which gunzip refuses.
-    const lines = p.export.bytes === 0 ? [] : readGzipLines(paths.raw(p))
-    for await (const line of lines) {
-      if (line === '') continue
-      lineNo++
-      t.records++
-      if ((lineNo & 4095) === 0) {
-        if (opts.signal.aborted) throw opts.signal.reason
-        opts.onRecords?.(4096)
-      }
-      let raw: unknown
-      try {
-        raw = JSON.parse(line)
-      } catch {
-        t.rejected++
-        await writeReject(lineNo, 'unparsable_record', 'staged record is not valid JSON', line)
-        continue
-      }
-      let result: TransformResult
-      try {
-        result = source.transform(raw, ctx)
-      } catch (error) {
-        t.rejected++
-        await writeReject(lineNo, 'transform_error', `transform threw: ${(error as Error).message}`, raw)
-        continue
-      }
-      if (isRejection(result)) {
-        t.rejected++
-        await writeReject(lineNo, result.code, result.message, raw)
-        continue
-      }
-      if (isFiltered(result)) {
-        t.filtered++
-        bump(t.filteredByReason, result.reason)
-        continue
-      }
-      const produced = applyHooks(Array.isArray(result) ? result : [result], opts.hooks)
-      if (produced.length === 0) {
-        t.filtered++
-        bump(t.filteredByReason, Array.isArray(result) && result.length === 0 ? 'no_events' : 'mapping')
-        continue
-      }
-      let staged = 0
-      let invalid = 0
-      for (const event of produced) {
-        const v = validateEvent(event)
-        if (!v.ok) {
-          invalid++
-          await writeReject(lineNo, v.code, v.message, raw, event)
+    const chunks = p.export.bytes === 0 ? [] : readGzipLineChunks(paths.raw(p))
+    for await (const chunk of chunks) {
+      for (const line of chunk) {
+        if (line === '') continue
+        lineNo++
+        t.records++
+        if ((lineNo & 4095) === 0) {
+          if (opts.signal.aborted) throw opts.signal.reason
+          opts.onRecords?.(4096)
+        }
+        let raw: unknown
+        try {
+          raw = JSON.parse(line)
+        } catch {
+          t.rejected++
+          await writeReject(lineNo, 'unparsable_record', 'staged record is not valid JSON', line)
           continue
         }
-        const flushing = out.write(v.serialized)
-        if (flushing) await flushing
-        staged++
-        t.events++
-        bump(t.byName, event.event)
-        bump(t.byDay, utcDay(event.timestamp))
-        if (first === undefined || event.timestamp < first) first = event.timestamp
-        if (last === undefined || event.timestamp > last) last = event.timestamp
+        let result: TransformResult
+        try {
+          result = source.transform(raw, ctx)
+        } catch (error) {
+          t.rejected++
+          await writeReject(lineNo, 'transform_error', `transform threw: ${(error as Error).message}`, raw)
+          continue
+        }
+        if (isRejection(result)) {
+          t.rejected++
+          await writeReject(lineNo, result.code, result.message, raw)
+          continue
+        }
+        if (isFiltered(result)) {
+          t.filtered++
+          bump(t.filteredByReason, result.reason)
+          continue
+        }
+        const produced = applyHooks(Array.isArray(result) ? result : [result], opts.hooks)
+        if (produced.length === 0) {
+          t.filtered++
+          bump(t.filteredByReason, Array.isArray(result) && result.length === 0 ? 'no_events' : 'mapping')
+          continue
+        }
+        let staged = 0
+        let invalid = 0
+        for (const event of produced) {
+          const v = validateEvent(event)
+          if (!v.ok) {
+            invalid++
+            await writeReject(lineNo, v.code, v.message, raw, event)
+            continue
+          }
+          const flushing = out.write(v.serialized)
+          if (flushing) await flushing
+          staged++
+          t.events++
+          bump(t.byName, event.event)
+          bump(t.byDay, utcDay(event.timestamp))
+          if (first === undefined || event.timestamp < first) first = event.timestamp
+          if (last === undefined || event.timestamp > last) last = event.timestamp
+        }
+        // Records are accounted once: staged if any of their events was, else rejected.
+        if (staged > 0) {
+          t.stagedRecords++
+          t.invalidEvents += invalid
+        } else t.rejected++
       }
-      // Records are accounted once: staged if any of their events was, else rejected.
-      if (staged > 0) {
-        t.stagedRecords++
-        t.invalidEvents += invalid
-      } else t.rejected++
     }
     opts.onRecords?.(lineNo & 4095)
   } finally {

@@ -5,24 +5,50 @@ export function epochToMillis(value: number): number {
   return Math.abs(value) > EPOCH_MS_THRESHOLD ? value : value * 1000
 }
 
-const ISO_UTC_RE = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(\.\d{1,9})?Z$/
-
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
 }
 
+/** The decimal value of `value[from..to)`, or -1 if any of it is not an ASCII digit. */
+function digitsAt(value: string, from: number, to: number): number {
+  let n = 0
+  for (let i = from; i < to; i++) {
+    const d = value.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  return n
+}
+
 /**
- * True for the wire form we send: `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, a real calendar instant (no
- * 2024-02-30). Checked by hand rather than with Date.parse: it runs once per event.
+ * True for the wire form we send: `YYYY-MM-DDTHH:MM:SS[.fraction of 1-9 digits]Z`, a real calendar
+ * instant (no 2024-02-30). Checked character by character rather than with a regex or Date.parse: it
+ * runs once or twice per event.
  */
 export function isIsoUtcTimestamp(value: unknown): value is string {
   if (typeof value !== 'string') return false
-  const m = ISO_UTC_RE.exec(value)
-  if (!m) return false
-  const year = Number(m[1])
-  const month = Number(m[2])
-  const day = Number(m[3])
+  const length = value.length
+  if (length < 20 || length === 21 || length > 30 || value.charCodeAt(length - 1) !== 90 /* Z */) return false
+  if (
+    value.charCodeAt(4) !== 45 /* - */ ||
+    value.charCodeAt(7) !== 45 ||
+    value.charCodeAt(10) !== 84 /* T */ ||
+    value.charCodeAt(13) !== 58 /* : */ ||
+    value.charCodeAt(16) !== 58
+  ) {
+    return false
+  }
+  if (length > 20 && (value.charCodeAt(19) !== 46 /* . */ || digitsAt(value, 20, length - 1) < 0))
+    return false
+  const year = digitsAt(value, 0, 4)
+  const month = digitsAt(value, 5, 7)
+  const day = digitsAt(value, 8, 10)
+  const hour = digitsAt(value, 11, 13)
+  const minute = digitsAt(value, 14, 16)
+  const second = digitsAt(value, 17, 19)
+  if (year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59)
+    return false
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)
 }
 
