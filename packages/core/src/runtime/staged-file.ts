@@ -153,29 +153,51 @@ export function readPlainLineChunks(file: string): AsyncIterable<Buffer[]> {
   return splitLineBufferChunks(createReadStream(file, { highWaterMark: 1 << 18 }))
 }
 
-/** Buffered, append-only plain-text line writer (staged events, rejects). */
+const LINE_WRITER_CAPACITY = 1 << 20
+
+/**
+ * Buffered, append-only plain-text line writer (staged events, rejects). Lines are encoded straight
+ * into a 1 MB buffer: no joined string per flush and no second encoding pass when it is written.
+ */
 export class LineWriter {
-  private buffer: string[] = []
-  private bufferedChars = 0
+  private buffer = Buffer.allocUnsafe(LINE_WRITER_CAPACITY)
+  private used = 0
   private constructor(private readonly handle: FileHandle) {}
 
   static async open(file: string, mode: 'w' | 'a' = 'w'): Promise<LineWriter> {
     return new LineWriter(await open(file, mode))
   }
 
-  /** Buffers a line; returns a promise only when the buffer must be flushed (await it then). */
+  /** Buffers a line; returns a promise only when the buffer must be flushed first (await it then). */
   write(line: string): Promise<void> | undefined {
-    this.buffer.push(line)
-    this.bufferedChars += line.length + 1
-    return this.bufferedChars >= 1 << 20 ? this.flush() : undefined
+    // A UTF-16 unit is at most 3 UTF-8 bytes: make room for the worst case before encoding in place.
+    if (this.used + line.length * 3 + 1 > LINE_WRITER_CAPACITY) return this.writeAfterFlush(line)
+    this.used += this.buffer.write(line, this.used, 'utf8')
+    this.buffer[this.used++] = 0x0a
+    return undefined
+  }
+
+  private async writeAfterFlush(line: string): Promise<void> {
+    await this.flush()
+    if (line.length * 3 + 1 <= LINE_WRITER_CAPACITY) this.write(line)
+    else await this.writeFully(Buffer.from(`${line}\n`, 'utf8'))
   }
 
   async flush(): Promise<void> {
-    if (this.buffer.length === 0) return
-    const text = `${this.buffer.join('\n')}\n`
-    this.buffer = []
-    this.bufferedChars = 0
-    await this.handle.write(text)
+    if (this.used === 0) return
+    const data = this.buffer.subarray(0, this.used)
+    this.buffer = Buffer.allocUnsafe(LINE_WRITER_CAPACITY)
+    this.used = 0
+    await this.writeFully(data)
+  }
+
+  /** FileHandle.write may write less than asked (a full disk on the way, a signal): loop until done. */
+  private async writeFully(data: Buffer): Promise<void> {
+    let offset = 0
+    while (offset < data.length) {
+      const { bytesWritten } = await this.handle.write(data, offset, data.length - offset)
+      offset += bytesWritten
+    }
   }
 
   async close(sync = true): Promise<void> {

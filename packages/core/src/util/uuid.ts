@@ -1,4 +1,4 @@
-import { createHash, hash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /** The namespace every ph-import uuid is derived in (a fixed random UUID, never change it). */
 export const PH_IMPORT_NAMESPACE = '6b1c1f9e-5a8e-4b9a-9d43-0f6d3c1b7a25'
@@ -56,7 +56,7 @@ export function canonicalJson(value: unknown): string {
 
 /** A short, stable content hash (hex sha256 prefix) of any JSON value. */
 export function contentHash(value: unknown, length = 32): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, length)
+  return hash('sha256', canonicalJson(value), 'hex').slice(0, length)
 }
 
 /**
