@@ -7,5 +7,6 @@ export default defineConfig({
     testTimeout: 240_000,
     hookTimeout: 60_000,
     fileParallelism: false,
+    setupFiles: ['@ph-import/testkit/vitest-setup'],
   },
 })

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { tempDir as testkitTempDir } from '@ph-import/testkit'
 
 export const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -13,7 +13,7 @@ export interface CliResult {
   stderr: string
 }
 
-export const tempDir = (prefix = 'ph-import-cli-') => mkdtemp(path.join(tmpdir(), prefix))
+export const tempDir = async (prefix = 'ph-import-cli-') => testkitTempDir(prefix)
 
 /**
  * An environment that cannot touch the user's setup: oclif data/config/cache dirs (user plugins) in

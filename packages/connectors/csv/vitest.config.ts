@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/build-dist.ts'],
+    setupFiles: ['@ph-import/testkit/vitest-setup'],
     testTimeout: 90_000,
     hookTimeout: 90_000,
   },

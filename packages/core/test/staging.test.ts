@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { writeJsonAtomic } from '../src/runtime/atomic-fs.js'
+import { appendLinesDurably, writeJsonAtomic } from '../src/runtime/atomic-fs.js'
 import { eventBatch } from '../src/runtime/event-batch.js'
 import { StagedGzipWriter, splitLineBufferChunks, splitLineChunks } from '../src/runtime/staged-file.js'
 import { loadOrder, newPartitionState } from '../src/runtime/state.js'
@@ -100,5 +100,15 @@ describe('partition load order', () => {
     const c = newPartitionState({ key: '../../etc/passwd', params: {} }, 2)
     expect(a.file).not.toBe(b.file)
     expect(c.file).not.toContain('/')
+  })
+})
+
+describe('durable line appends', () => {
+  it('lines appended after a torn last line start on a line of their own', async () => {
+    const file = path.join(tempDir(), 'rejects.jsonl')
+    writeFileSync(file, '{"line":1}\n{"li')
+    await appendLinesDurably(file, ['{"line":3}', '{"line":4}'])
+    await appendLinesDurably(file, ['{"line":5}'])
+    expect(readFileSync(file, 'utf8')).toBe('{"line":1}\n{"li\n{"line":3}\n{"line":4}\n{"line":5}\n')
   })
 })

@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { JsonLine } from '@ph-import/cli'
+import { tempDir as testkitTempDir } from '@ph-import/testkit'
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url))
 export const BIN = path.join(REPO, 'packages/cli/bin/run.js')
@@ -11,7 +10,7 @@ export const BIN = path.join(REPO, 'packages/cli/bin/run.js')
 export type Line = JsonLine
 export type Summary = Extract<JsonLine, { type: 'summary' }>
 
-export const tempDir = (prefix: string) => mkdtemp(path.join(tmpdir(), `ph-proof-${prefix}-`))
+export const tempDir = async (prefix: string) => testkitTempDir(`ph-proof-${prefix}-`)
 
 /**
  * The environment of a user who has nothing configured: no credentials inherited from the shell and

@@ -1,15 +1,15 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { createFileDestination, runImport } from '@ph-import/core'
+import { tempDir } from '@ph-import/testkit'
 import { describe, expect, it } from 'vitest'
 import jsonl from '../src/index.js'
 
 const example = path.resolve(import.meta.dirname, '../examples/events.jsonl')
 
 function tmp() {
-  return mkdtempSync(path.join(tmpdir(), 'ph-jsonl-'))
+  return tempDir('ph-jsonl-')
 }
 function lines<T = Record<string, unknown>>(file: string): T[] {
   return readFileSync(file, 'utf8')

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import {
   contentHash,
@@ -12,13 +11,14 @@ import {
   runImport,
   type TransformContext,
 } from '@ph-import/core'
+import { tempDir as testkitTempDir } from '@ph-import/testkit'
 import { mixpanelSource } from '../src/index.js'
 import type { FakeEventRow, FakeMixpanel } from '../src/testing.js'
 
 export const BACKOFF = { baseMs: 5, maxMs: 20, maxAttempts: 5 }
 
 export function tempDir(prefix = 'ph-mixpanel-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix))
+  return testkitTempDir(prefix)
 }
 
 export function readEvents(file: string): PostHogEvent[] {

@@ -27,6 +27,27 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   await fsyncDir(path.dirname(file))
 }
 
+/**
+ * Appends lines and fsyncs. If a crash tore the file's last line, the new lines start on a line of
+ * their own: glued to the fragment they would be unreadable too, and readers skip only the fragment.
+ */
+export async function appendLinesDurably(file: string, lines: readonly string[]): Promise<void> {
+  const handle = await open(file, 'a+')
+  try {
+    const { size } = await handle.stat()
+    let separator = ''
+    if (size > 0) {
+      const last = Buffer.alloc(1)
+      await handle.read(last, 0, 1, size - 1)
+      if (last[0] !== 0x0a) separator = '\n'
+    }
+    await handle.write(`${separator}${lines.join('\n')}\n`)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await writeFileAtomic(file, `${JSON.stringify(value, null, 1)}\n`)
 }

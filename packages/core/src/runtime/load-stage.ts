@@ -1,6 +1,6 @@
-import { mkdir, open, readFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { writeJsonAtomic } from './atomic-fs.js'
+import { appendLinesDurably, writeJsonAtomic } from './atomic-fs.js'
 import { type DeadLetter, type DeliverOptions, deliver } from './deliver.js'
 import { readPlainLineChunks } from './staged-file.js'
 import { type JobPaths, type LoadCheckpoint, loadOrder, type PartitionState } from './state.js'
@@ -105,7 +105,6 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
       for (const [p, list] of deadByPartition) {
         const file = paths.loadRejects(p)
         await mkdir(path.dirname(file), { recursive: true })
-        const handle = await open(file, 'a')
         const rows = list.map((d) => {
           const ref = refAt(batch, d.index)
           return JSON.stringify({
@@ -117,9 +116,7 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
             record: JSON.parse(batch.lines[d.index]!.toString('utf8')),
           })
         })
-        await handle.write(`${rows.join('\n')}\n`)
-        await handle.sync()
-        await handle.close()
+        await appendLinesDurably(file, rows)
         p.load.deadLettered += list.length
       }
       const perPartition = new Map<PartitionState, number>()
