@@ -1,6 +1,5 @@
-import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { formatConfigIssues, publicConfig, secretValues } from '../contracts/config.js'
+import { formatConfigIssues, secretValues } from '../contracts/config.js'
 import { ConfigError, errorKind, FatalError, PhImportError } from '../contracts/errors.js'
 import { compileMapping, type EventHook } from '../contracts/mapping.js'
 import type { SourceContext } from '../contracts/source.js'
@@ -9,9 +8,11 @@ import { createRedactor } from '../util/redact.js'
 import { readJsonIfExists, writeJsonAtomic } from './atomic-fs.js'
 import { DEFAULT_BACKOFF, systemClock } from './backoff.js'
 import { createSourceHttp } from './http.js'
+import { oneAtATime, openJobDir } from './job-dir.js'
 import { jobIdFor, storageOrUnknown } from './job-id.js'
 import { acquireJobLock } from './job-lock.js'
 import { loadPartitions } from './load-stage.js'
+import { planJob } from './plan-job.js'
 import { produce, Readiness } from './producer.js'
 import { RateLimiter } from './rate-limiter.js'
 import { assembleRejects, buildReport, writeReport } from './report.js'
@@ -20,12 +21,12 @@ import { SeenSet } from './seen-set.js'
 import {
   JobPaths,
   type JobState,
-  newPartitionState,
   type PartitionState,
   readLoadCheckpoint,
   readState,
   saveState,
 } from './state.js'
+import { resumedStats, startStatsTicker } from './stats-ticker.js'
 
 export { jobIdFor } from './job-id.js'
 export type { ProgressEvent, RunImportOptions, RunResult } from './run-options.js'
@@ -62,15 +63,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
   const destinationName = options.destination.describe()
   const jobId = options.jobId ?? jobIdFor(source, config, destinationName, options.mapping)
   const paths = new JobPaths(path.resolve(options.stateDir ?? '.ph-import', 'jobs', jobId))
-  try {
-    if (options.fresh) await rm(paths.dir, { recursive: true, force: true })
-    await mkdir(paths.dir, { recursive: true })
-  } catch (error) {
-    throw new ConfigError(`cannot create the job directory ${paths.dir}: ${(error as Error).message}`, {
-      cause: error,
-      hint: 'pass --state-dir with a writable directory',
-    })
-  }
+  await openJobDir(paths.dir, options.fresh ?? false)
   const unlock = await acquireJobLock(paths.lock, jobId)
   const abort = new AbortController()
   const onOuterAbort = () => abort.abort(options.signal?.reason ?? new Error('interrupted'))
@@ -90,48 +83,25 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     now: options.now ?? new Date(),
   }
   // Stages save concurrently; writes go one at a time so the newest state always lands last.
-  let saving: Promise<void> = Promise.resolve()
-  const save = () => {
-    saving = saving
-      .catch(() => {})
-      .then(async () => {
-        if (!state) return
-        await saveState(paths, state)
-        if (limits?.requestsPerHour) await writeJsonAtomic(paths.budget, { spent: spent() })
-      })
-    return saving
-  }
+  const save = oneAtATime(async () => {
+    if (!state) return
+    await saveState(paths, state)
+    if (limits?.requestsPerHour) await writeJsonAtomic(paths.budget, { spent: spent() })
+  })
 
   try {
     state = await readState(paths)
     const resumed = state !== undefined
     if (!state) {
-      const identity = source.identity?.(config) ?? 'default'
-      const partitions = await source.plan(sourceCtx)
-      const keys = new Set<string>()
-      for (const p of partitions) {
-        if (keys.has(p.key))
-          throw new FatalError(`[${source.name}] plan has two partitions with key ${p.key}`)
-        keys.add(p.key)
-      }
-      const now = new Date().toISOString()
-      state = {
-        version: 1,
+      state = await planJob({
+        source,
+        sourceCtx,
+        config,
         jobId,
-        source: source.name,
-        identity,
-        config: JSON.parse(redact(JSON.stringify(publicConfig(source.config, config)))) as Record<
-          string,
-          unknown
-        >,
-        destination: destinationName,
-        createdAt: now,
-        updatedAt: now,
-        status: 'planned',
-        runs: 0,
+        destinationName,
+        redact,
         warnings: planWarnings,
-        partitions: partitions.map((p, i) => newPartitionState(p, i)),
-      }
+      })
       // The plan is on disk before the first export request.
       await save()
     }
@@ -177,17 +147,8 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     const limiter = new RateLimiter({ ratePerSecond: rate, clock })
     const readiness = new Readiness()
     const deferredFor = (p: PartitionState) => readiness.of(p)
-    const stats = { read: 0, staged: 0, loaded: 0, dead: 0 }
-    for (const p of state.partitions) {
-      stats.staged += p.transform.events
-      stats.loaded += p.load.loaded
-      stats.dead += p.load.deadLettered
-    }
     const checkpoint = await readLoadCheckpoint(paths)
-    for (const [key, line] of Object.entries(checkpoint.lines)) {
-      const p = state.partitions.find((x) => x.key === key)
-      if (p && p.load.status !== 'done') stats.loaded += line
-    }
+    const stats = resumedStats(state, checkpoint)
     const s = state
     const producer = () =>
       produce({
@@ -242,28 +203,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
         },
       })
 
-    let lastLoaded = stats.loaded
-    let lastTick = Date.now()
-    const ticker = setInterval(() => {
-      const now = Date.now()
-      const eps = ((stats.loaded - lastLoaded) * 1000) / Math.max(1, now - lastTick)
-      lastLoaded = stats.loaded
-      lastTick = now
-      const remaining = stats.staged - stats.loaded - stats.dead
-      emit({
-        type: 'stats',
-        partitionsDone: s.partitions.filter((p) => p.load.status === 'done').length,
-        partitionsTotal: s.partitions.length,
-        recordsRead: stats.read,
-        eventsStaged: stats.staged,
-        eventsLoaded: stats.loaded,
-        deadLettered: stats.dead,
-        eventsPerSecond: Math.round(eps),
-        etaSeconds: eps > 0 ? Math.round(remaining / eps) : null,
-        rate: Math.round(limiter.rate),
-      })
-    }, 1000)
-    ticker.unref()
+    const stopTicker = startStatsTicker(stats, s, limiter, emit)
     let firstFailure: unknown
     const stop = (e: unknown) => {
       firstFailure ??= e
@@ -272,7 +212,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
       for (const p of s.partitions) deferredFor(p).resolve(false)
     }
     await Promise.allSettled([producer().catch(stop), loader().catch(stop)])
-    clearInterval(ticker)
+    stopTicker()
     // The first failure is the cause; the other stage usually just saw the abort it triggered.
     if (firstFailure !== undefined) throw firstFailure
     const complete = s.partitions.every((p) => p.load.status === 'done')
