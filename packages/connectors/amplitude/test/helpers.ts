@@ -1,11 +1,5 @@
-import {
-  contentHash,
-  deterministicUuid,
-  type PostHogEvent,
-  type TransformContext,
-  type TransformResult,
-} from '@ph-import/core'
-import { tempDir as testkitTempDir } from '@ph-import/testkit'
+import type { PostHogEvent, TransformContext, TransformResult } from '@ph-import/core'
+import { tempDir as testkitTempDir, testTransformContext } from '@ph-import/testkit'
 import type { AmplitudeConfig } from '../src/schema.js'
 
 export { readJsonLines } from '@ph-import/testkit'
@@ -18,11 +12,9 @@ export function tempDir(prefix = 'ph-import-amplitude-'): string {
 export function transformContext(
   options: { config?: Partial<AmplitudeConfig>; overrides?: Record<string, unknown>; identity?: string } = {},
 ): TransformContext<AmplitudeConfig> {
-  const seen = new Set<string>()
-  const identity = options.identity ?? 'test-project'
-  return {
+  return testTransformContext<AmplitudeConfig>({
     source: 'amplitude',
-    identity,
+    identity: options.identity ?? 'test-project',
     config: {
       identify: true,
       setUserProperties: true,
@@ -31,16 +23,7 @@ export function transformContext(
     } as AmplitudeConfig,
     mappingOverrides: options.overrides ?? {},
     partition: { key: '2024-03-01', params: { start: '20240301T00', end: '20240301T23' } },
-    uuid: (...parts) => deterministicUuid('amplitude', identity, parts.join('\u0000')),
-    uuidFromContent: (record) => deterministicUuid('amplitude', identity, `content:${contentHash(record)}`),
-    once: (key) => {
-      if (seen.has(key)) return false
-      seen.add(key)
-      return true
-    },
-    reject: (code, message) => ({ rejected: true, code, message }),
-    filter: (reason) => ({ filtered: true, reason }),
-  }
+  })
 }
 
 /** The events of a transform result, or throws with what it was instead. */

@@ -68,25 +68,6 @@ function identityEvent(
   return undefined
 }
 
-/**
- * Uuids already produced in this transform pass of a partition. Keyed by the context object, which
- * the runtime creates afresh for every pass, so a redone partition starts clean. 52 bits of the
- * (SHA-1 derived) uuid as a number keep a million-row window to a few tens of MB.
- */
-const seenInPass = new WeakMap<TransformContext, Set<number>>()
-
-function firstSighting(ctx: TransformContext, uuid: string): boolean {
-  let seen = seenInPass.get(ctx)
-  if (!seen) {
-    seen = new Set()
-    seenInPass.set(ctx, seen)
-  }
-  const key = Number.parseInt(uuid.replace(/-/g, '').slice(0, 13), 16)
-  if (seen.has(key)) return false
-  seen.add(key)
-  return true
-}
-
 /** One exported Mixpanel row → its PostHog event, preceded by a `$identify` the first time a (user, device) pair shows. */
 export function transformEvent(raw: unknown, ctx: TransformContext): TransformResult {
   if (isObject(raw) && typeof raw.$unparsable === 'string') {
@@ -111,7 +92,7 @@ export function transformEvent(raw: unknown, ctx: TransformContext): TransformRe
   const identity = identityEvent(raw.event, props, distinctId)
   if (identity && 'invalid' in identity) return ctx.reject('invalid_identity_event', identity.invalid)
   // Raw export is not deduplicated; a repeat is always in the same window (same day).
-  if (!firstSighting(ctx, uuid)) return ctx.filter('duplicate_in_export')
+  if (!ctx.onceInPartition(uuid)) return ctx.filter('duplicate_in_export')
   const timestamp = new Date(ms).toISOString()
   const properties = mapEventProperties(props)
   if (identity) {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import {
-  contentHash,
   createFileDestination,
   deterministicUuid,
   type Partition,
@@ -11,7 +10,7 @@ import {
   runImport,
   type TransformContext,
 } from '@ph-import/core'
-import { tempDir as testkitTempDir } from '@ph-import/testkit'
+import { tempDir as testkitTempDir, testTransformContext } from '@ph-import/testkit'
 import { mixpanelSource } from '../src/index.js'
 import type { FakeEventRow, FakeMixpanel } from '../src/testing.js'
 
@@ -36,21 +35,7 @@ export function readEvents(file: string): PostHogEvent[] {
 
 /** A TransformContext like the runtime's: same uuids, `once` remembered across calls. */
 export function transformContext(partition: Partition, identity = 'project:1234'): TransformContext {
-  const seen = new Set<string>()
-  return {
-    source: 'mixpanel',
-    identity,
-    partition,
-    uuid: (...parts) => deterministicUuid('mixpanel', identity, parts.join('\u0000')),
-    uuidFromContent: (r) => deterministicUuid('mixpanel', identity, `content:${contentHash(r)}`),
-    once: (key) => {
-      if (seen.has(key)) return false
-      seen.add(key)
-      return true
-    },
-    reject: (code, message) => ({ rejected: true, code, message }),
-    filter: (reason) => ({ filtered: true, reason }),
-  }
+  return testTransformContext({ source: 'mixpanel', identity, partition })
 }
 
 /** The uuid the connector must give a fake row (Mixpanel's dedupe key, time in UTC ms). */

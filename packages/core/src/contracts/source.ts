@@ -86,6 +86,12 @@ export interface TransformContext<Config = unknown> {
    * `$identify` per (user, device) pair. Partitions are transformed in plan order, so this is deterministic.
    */
   once(key: string): boolean
+  /**
+   * True the first time `key` is seen in this pass over the partition. Nothing is persisted: a partition
+   * transformed again (after a crash) starts clean. For duplicates inside one export, such as the rows
+   * Mixpanel's export repeats within a window.
+   */
+  onceInPartition(key: string): boolean
   reject(code: string, message: string): Rejection
   filter(reason: string): Filtered
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 
 /**
@@ -11,7 +11,8 @@ export class SeenSet {
   private count = 0
 
   static hash(key: string): number {
-    const digest = createHash('md5').update(key).digest()
+    // One-shot hash: no Hash object per key (this runs once or twice per record).
+    const digest = hash('md5', key, 'buffer') as unknown as Buffer
     // 52 bits fit a double exactly; 0 is reserved for "empty slot".
     return (digest.readUInt32BE(0) % 0x100000) * 0x100000000 + digest.readUInt32BE(4) + 1
   }

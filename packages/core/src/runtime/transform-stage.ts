@@ -61,6 +61,7 @@ export async function transformPartition(p: PartitionState, opts: TransformStage
   const newSeen: number[] = []
   // Keys first seen in this partition; kept local until commit so a redo sees the same state.
   const localSeen = new SeenSet()
+  const inPartition = new SeenSet()
   const t = { ...p.transform, ...emptyTransformCounts() }
   let first: string | undefined
   let last: string | undefined
@@ -80,6 +81,7 @@ export async function transformPartition(p: PartitionState, opts: TransformStage
       newSeen.push(h)
       return true
     },
+    onceInPartition: (key) => inPartition.add(SeenSet.hash(key)),
     reject: (code, message) => ({ rejected: true, code, message }),
     filter: (reason) => ({ filtered: true, reason }),
   }

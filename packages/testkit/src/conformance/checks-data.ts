@@ -1,15 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import {
-  canonicalJson,
-  contentHash,
-  deterministicUuid,
-  isFiltered,
-  isRejection,
-  type Partition,
-  type TransformContext,
-  validateEvent,
-} from '@ph-import/core'
+import { canonicalJson, isFiltered, isRejection, validateEvent } from '@ph-import/core'
+import { testTransformContext } from '../transform-context.js'
 import { countBy, describeRun, exportRecords, importOnce, parseConfig, sourceContext } from './harness.js'
 import { type CheckEnv, type ConformanceCheck, ensure, fail } from './types.js'
 
@@ -50,29 +42,6 @@ export const exportIsRepeatable: ConformanceCheck = {
   },
 }
 
-/** The TransformContext the runtime builds (transform-stage.ts), so uuids match a real run's. */
-function transformContext(
-  env: CheckEnv,
-  config: Record<string, unknown>,
-  partition: Partition,
-  seen: Set<string>,
-): TransformContext {
-  const name = env.source.name
-  const identity = env.source.identity?.(config) ?? 'default'
-  return {
-    source: name,
-    identity,
-    config,
-    mappingOverrides: {},
-    partition,
-    uuid: (...parts) => deterministicUuid(name, identity, parts.join('\u0000')),
-    uuidFromContent: (record) => deterministicUuid(name, identity, `content:${contentHash(record)}`),
-    once: (key) => !seen.has(key) && seen.add(key) !== undefined,
-    reject: (code, message) => ({ rejected: true, code, message }),
-    filter: (reason) => ({ filtered: true, reason }),
-  }
-}
-
 export const eventsAreValid: ConformanceCheck = {
   name: 'events_are_valid',
   description: "every event transform produces passes core's validateEvent (what PostHog's capture accepts)",
@@ -83,7 +52,13 @@ export const eventsAreValid: ConformanceCheck = {
     for (const [i, partition] of sample.entries()) {
       const scratch = path.join(env.tmp, `scratch-${i}`)
       await mkdir(scratch, { recursive: true })
-      const tctx = transformContext(env, parsed, partition, seen)
+      const tctx = testTransformContext({
+        source: env.source.name,
+        identity: env.source.identity?.(parsed) ?? 'default',
+        config: parsed,
+        partition,
+        seen,
+      })
       for (const raw of await exportRecords(env.source, ctx, partition, scratch)) {
         counts.records++
         // The runtime stages records as JSON lines, so transform sees them after a JSON round trip.

@@ -1,18 +1,13 @@
-import { deterministicUuid, type TransformContext } from '@ph-import/core'
+import { testTransformContext } from '@ph-import/testkit'
 import { describe, expect, it } from 'vitest'
 import type { AcmeConfig } from '../src/schema.js'
 import { transformAcme } from '../src/transform.js'
 
-const ctx = {
+// Behaves like the runtime's context: the same uuids as a real run, `once` remembered across calls.
+const ctx = testTransformContext<AcmeConfig>({
   source: 'acme',
-  identity: 'default',
   partition: { key: 'day:2024-01-01', params: {} },
-  uuid: (...parts) => deterministicUuid('acme', 'default', parts.join('\u0000')),
-  uuidFromContent: () => '',
-  once: () => true,
-  reject: (code, message) => ({ rejected: true, code, message }),
-  filter: (reason) => ({ filtered: true, reason }),
-} satisfies TransformContext<AcmeConfig>
+})
 
 describe('transformAcme', () => {
   it('maps an event and derives its uuid from the event id', () => {
