@@ -39,8 +39,11 @@ await section('memory', () => (quick ? benchMemory(10_000, 50_000) : benchMemory
 await section('pacing', () => benchPacing(2000, quick ? 3 : 30))
 await section('e2e', () => benchEndToEnd(quick ? 5_000 : 200_000))
 
-const outDir = path.resolve(here, '../../bench-results')
-mkdirSync(outDir, { recursive: true })
-const file = path.join(outDir, `bench-${quick ? 'quick' : 'full'}.json`)
+// --out=<file> writes the results elsewhere (the CI smoke test), else bench-results/bench-<size>.json.
+const out = process.argv.find((a) => a.startsWith('--out='))?.slice(6)
+const file = out
+  ? path.resolve(out)
+  : path.join(path.resolve(here, '../../bench-results'), `bench-${quick ? 'quick' : 'full'}.json`)
+mkdirSync(path.dirname(file), { recursive: true })
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
 console.log(`\nresults written to ${path.relative(process.cwd(), file)}`)
