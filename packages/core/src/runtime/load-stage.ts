@@ -208,17 +208,17 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
       let line = 0
       let queuedThrough = start
       for await (const chunk of readPlainLineChunks(paths.events(p))) {
-        for (const text of chunk) {
+        for (const wire of chunk) {
           line++
           if (line <= start || dead.has(line)) continue
-          const bytes = text.length + 1
-          if (current.lines.length > 0 && current.bytes + bytes > opts.maxBatchBytes) await dispatch()
-          current.lines.push(text)
+          const size = wire.length + 1
+          if (current.lines.length > 0 && current.bytes + size > opts.maxBatchBytes) await dispatch()
+          current.lines.push(wire)
           const last = current.segments[current.segments.length - 1]
           if (last?.p === p) last.lines.push(line)
           else current.segments.push({ p, lines: [line] })
           queuedThrough = line
-          current.bytes += bytes
+          current.bytes += size
           if (current.lines.length >= opts.batchSize) await dispatch()
           if (failure) throw failure
           if (opts.signal.aborted) throw opts.signal.reason
