@@ -211,6 +211,20 @@ describe('transform: default rules', () => {
     expect(eventsOf(transformAmplitude(b, ctx))[0]?.timestamp).toBe('2024-03-01T11:00:01.000001Z')
   })
 
+  it("keeps event types and properties named like Object.prototype's members as they are", () => {
+    const row = {
+      ...iosAnonymousPurchase,
+      event_type: 'constructor',
+      event_properties: { toString: 't', constructor: 'c' },
+      user_properties: { hasOwnProperty: 'h' },
+    }
+    const event = eventsOf(transformAmplitude(row, transformContext())).at(-1)!
+    expect(event.event).toBe('constructor')
+    expect(event.properties.$event_type).toBeUndefined()
+    expect(event.properties).toMatchObject({ toString: 't', constructor: 'c' })
+    expect(event.properties.$set).toMatchObject({ hasOwnProperty: 'h' })
+  })
+
   it("turns Amplitude's $identify rows into $set updates", () => {
     const row = {
       ...webPageView,
