@@ -73,15 +73,18 @@ export class StagedGzipWriter {
 }
 
 /**
- * Splits a byte stream into UTF-8 lines on `\n` only (a `\r` inside a JSON string must not split a
- * record), one array per chunk: one awaited iteration per chunk instead of per line saves a promise
- * and a result object per record. Faster than node:readline, which runs a regex and a string decoder
- * over every chunk; only a line that straddles two chunks is copied.
+ * Splits a byte stream on `\n` only (a `\r` inside a JSON string must not split a record), handing each
+ * line's byte range to `take`, one array of lines per chunk: one awaited iteration per chunk instead of
+ * per line saves a promise and a result object per record. Faster than node:readline, which runs a regex
+ * and a string decoder over every chunk; only a line that straddles two chunks is copied.
  */
-export async function* splitLineChunks(chunks: AsyncIterable<Buffer>): AsyncIterable<string[]> {
+async function* splitChunks<T>(
+  chunks: AsyncIterable<Buffer>,
+  take: (buf: Buffer, start: number, end: number) => T,
+): AsyncIterable<T[]> {
   let carry: Buffer | undefined
   for await (const chunk of chunks) {
-    const lines: string[] = []
+    const lines: T[] = []
     let start = 0
     if (carry) {
       const nl = chunk.indexOf(0x0a)
@@ -89,52 +92,37 @@ export async function* splitLineChunks(chunks: AsyncIterable<Buffer>): AsyncIter
         carry = Buffer.concat([carry, chunk])
         continue
       }
-      lines.push(Buffer.concat([carry, chunk.subarray(0, nl)]).toString('utf8'))
+      const joined = Buffer.concat([carry, chunk.subarray(0, nl)])
+      lines.push(take(joined, 0, joined.length))
       carry = undefined
       start = nl + 1
     }
     for (;;) {
       const nl = chunk.indexOf(0x0a, start)
       if (nl === -1) break
-      lines.push(chunk.toString('utf8', start, nl))
+      lines.push(take(chunk, start, nl))
       start = nl + 1
     }
     carry = start < chunk.length ? chunk.subarray(start) : undefined
     if (lines.length > 0) yield lines
   }
-  if (carry && carry.length > 0) yield [carry.toString('utf8')]
+  if (carry && carry.length > 0) yield [take(carry, 0, carry.length)]
+}
+
+const asText = (buf: Buffer, start: number, end: number) => buf.toString('utf8', start, end)
+const asBytes = (buf: Buffer, start: number, end: number) => buf.subarray(start, end)
+
+/** UTF-8 lines, a chunk's worth at a time (staged raw records). */
+export function splitLineChunks(chunks: AsyncIterable<Buffer>): AsyncIterable<string[]> {
+  return splitChunks(chunks, asText)
 }
 
 /**
- * Splits a byte stream into lines kept as views into the chunk they were read in (no copy, no decode),
- * one array per chunk: the load stage reads a million lines per second, and one awaited iteration per
- * chunk instead of per line saves a promise and a result object for each of them.
+ * Lines kept as views into the chunk they were read in (no copy, no decode), a chunk's worth at a
+ * time: the load stage sends them on as bytes.
  */
-export async function* splitLineBufferChunks(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer[]> {
-  let carry: Buffer | undefined
-  for await (const chunk of chunks) {
-    const lines: Buffer[] = []
-    let start = 0
-    if (carry) {
-      const nl = chunk.indexOf(0x0a)
-      if (nl === -1) {
-        carry = Buffer.concat([carry, chunk])
-        continue
-      }
-      lines.push(Buffer.concat([carry, chunk.subarray(0, nl)]))
-      carry = undefined
-      start = nl + 1
-    }
-    for (;;) {
-      const nl = chunk.indexOf(0x0a, start)
-      if (nl === -1) break
-      lines.push(chunk.subarray(start, nl))
-      start = nl + 1
-    }
-    carry = start < chunk.length ? chunk.subarray(start) : undefined
-    if (lines.length > 0) yield lines
-  }
-  if (carry && carry.length > 0) yield [carry]
+export function splitLineBufferChunks(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer[]> {
+  return splitChunks(chunks, asBytes)
 }
 
 /**
