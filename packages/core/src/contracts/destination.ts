@@ -27,6 +27,12 @@ export interface Destination {
   /** Where events go, for the plan summary (never includes a key). */
   describe(): string
   send(batch: EventBatch, options: { signal: AbortSignal }): Promise<void>
+  /**
+   * Optional hint that `batch` is sent next, once a request slot frees up: a destination may start
+   * encoding it now (the fetch transport builds and gzips the body), so the slot is not spent waiting for
+   * that. Must not send anything; the same lines array then reaches `send`.
+   */
+  prepare?(batch: EventBatch): void
   close?(): Promise<void>
 }
 

@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { appendLinesDurably, writeJsonAtomic } from './atomic-fs.js'
 import { type DeadLetter, type DeliverOptions, deliver } from './deliver.js'
+import { eventBatch } from './event-batch.js'
 import { readPlainLineChunks } from './staged-file.js'
 import { type JobPaths, type LoadCheckpoint, loadOrder, type PartitionState } from './state.js'
 
@@ -151,6 +152,9 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
     if (current.lines.length === 0) return
     const batch = current
     current = { lines: [], segments: [], bytes: 0, done: false, dead: [] }
+    // Let the destination encode (gzip) this batch while it waits for a slot below: the slot then goes
+    // straight to the network instead of waiting for the body.
+    opts.destination.prepare?.(eventBatch(batch.lines))
     // Bound acknowledged-but-uncommitted batches too: when commits (fsyncs) are slower than the
     // destination, counting only in-flight batches let the window grow with the whole partition.
     while (

@@ -8,6 +8,7 @@ import { defineSource } from '../../src/contracts/source.js'
 import { createPostHogDestination } from '../../src/destinations/posthog/index.js'
 import { systemClock } from '../../src/runtime/backoff.js'
 import { type DeadLetter, deliver } from '../../src/runtime/deliver.js'
+import { eventBatch } from '../../src/runtime/event-batch.js'
 import { RateLimiter } from '../../src/runtime/rate-limiter.js'
 import { runImport } from '../../src/runtime/run-import.js'
 import { readJsonLines, tempDir } from '../helpers.js'
@@ -33,19 +34,19 @@ export async function send(
   const dead: DeadLetter[] = []
   let offset = 0
   for (const lines of batches) {
-    // As the load stage hands them over: the staged lines' bytes, never decoded on the fetch path.
-    const got = await deliver(
-      lines.map((l) => Buffer.from(l, 'utf8')),
-      {
-        destination,
-        limiter,
-        backoff: FAST,
-        clock: systemClock,
-        signal: new AbortController().signal,
-        onRetry: (error) => log.retries.push(error),
-        onRequest: () => log.requests++,
-      },
-    )
+    // As the load stage hands them over: the staged lines' bytes (never decoded on the fetch path),
+    // announced with `prepare` before they are sent.
+    const wire = lines.map((l) => Buffer.from(l, 'utf8'))
+    destination.prepare?.(eventBatch(wire))
+    const got = await deliver(wire, {
+      destination,
+      limiter,
+      backoff: FAST,
+      clock: systemClock,
+      signal: new AbortController().signal,
+      onRetry: (error) => log.retries.push(error),
+      onRequest: () => log.requests++,
+    })
     dead.push(...got.map((d) => ({ ...d, index: d.index + offset })))
     offset += lines.length
   }
@@ -123,6 +124,18 @@ export function posthogDestinationSuite(transport: Transport): void {
         expect(got.historical).toBe(true)
       }
       expect(sandbox.stats().sent_at_skewed_requests).toBe(0)
+    })
+
+    it('prepare only encodes: nothing is sent until send, and then once', async () => {
+      const d = destination()
+      const lines = eventLines(50)
+      const wire = lines.map((l) => Buffer.from(l, 'utf8'))
+      d.prepare?.(eventBatch(wire))
+      await new Promise((r) => setTimeout(r, 50))
+      expect(sandbox.stats().requests).toBe(0)
+      await d.send(eventBatch(wire), { signal: new AbortController().signal })
+      expect(sandbox.stats().requests).toBe(1)
+      expect(sandbox.events().map((e) => e.uuid)).toEqual(uuidsOf(lines))
     })
 
     it('on the wire: historical_migration true, no sent_at, gzip, events as staged', async () => {

@@ -11,7 +11,11 @@ export interface TransportOptions {
   redact: (text: string) => string
 }
 
-export type Transport = (batch: EventBatch, signal: AbortSignal) => Promise<void>
+export interface Transport {
+  send(batch: EventBatch, signal: AbortSignal): Promise<void>
+  /** See `Destination.prepare`. */
+  prepare?(batch: EventBatch): void
+}
 
 const COMMA = Buffer.from(',')
 const SUFFIX = Buffer.from(']}')
@@ -38,9 +42,25 @@ export function createFetchTransport(options: TransportOptions): Transport {
   const prefix = Buffer.from(
     `{"api_key":${JSON.stringify(options.apiKey)},"historical_migration":true,"batch":[`,
   )
-  return async (batch, signal) => {
+  const encode = async (batch: EventBatch) => {
     const json = concatBody(prefix, batch)
-    const body = options.gzip ? await gzipBody(json) : json
+    return options.gzip ? gzipBody(json) : json
+  }
+  // Bodies encoded ahead by `prepare`, keyed by the batch's lines array (the same array reaches `send`).
+  const prepared = new WeakMap<object, Promise<Buffer>>()
+  const prepare = (batch: EventBatch) => {
+    const key = batch.raw ?? batch.lines
+    if (prepared.has(key)) return
+    const body = encode(batch)
+    // Awaited by `send`; this handler only keeps an unsent batch's failure from being unhandled.
+    body.catch(() => {})
+    prepared.set(key, body)
+  }
+  const send = async (batch: EventBatch, signal: AbortSignal) => {
+    const key = batch.raw ?? batch.lines
+    const ready = prepared.get(key)
+    prepared.delete(key)
+    const body = await (ready ?? encode(batch))
     await postToCapture({
       url,
       body,
@@ -51,4 +71,5 @@ export function createFetchTransport(options: TransportOptions): Transport {
       redact: options.redact,
     })
   }
+  return { send, prepare }
 }

@@ -51,7 +51,8 @@ export function createPostHogDestination(
     name: 'posthog',
     // Names where events go, not how: it is hashed into the job id, and switching transport must resume.
     describe: () => where,
-    send: (batch, { signal }) => transport(batch, signal),
+    send: (batch, { signal }) => transport.send(batch, signal),
+    ...(transport.prepare ? { prepare: transport.prepare } : {}),
   }
 }
 

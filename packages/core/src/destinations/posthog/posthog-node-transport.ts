@@ -87,7 +87,7 @@ export function createPostHogNodeTransport(options: TransportOptions): Transport
       },
     )
   }
-  return async (batch: EventBatch, signal: AbortSignal) => {
+  const send = async (batch: EventBatch, signal: AbortSignal) => {
     if (signal.aborted) throw signal.reason
     const events: CaptureInput[] = []
     const bad: number[] = []
@@ -172,4 +172,5 @@ export function createPostHogNodeTransport(options: TransportOptions): Transport
       )
     }
   }
+  return { send }
 }
