@@ -35,7 +35,9 @@ export function createProgress(mode: ProgressMode, options: { plainEveryMs?: num
   const render = (s: Stats) => {
     last = s
     if (mode === 'tty') {
-      process.stderr.write(`\r\x1b[K${line(s)}`.slice(0, (process.stderr.columns ?? 200) + 4))
+      // A terminal with no size (a pty nobody sized: CI, `script`, `docker -t`) reports 0 columns.
+      const width = process.stderr.columns || 200
+      process.stderr.write(`\r\x1b[K${line(s).slice(0, width - 1)}`)
       live = true
     } else if (Date.now() - lastPlain >= (options.plainEveryMs ?? 5000)) {
       lastPlain = Date.now()
