@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import {
   createFileDestination,
@@ -10,7 +9,7 @@ import {
   runImport,
   type TransformContext,
 } from '@ph-import/core'
-import { tempDir as testkitTempDir, testTransformContext } from '@ph-import/testkit'
+import { readJsonLines, tempDir as testkitTempDir, testTransformContext } from '@ph-import/testkit'
 import { mixpanelSource } from '../src/index.js'
 import type { FakeEventRow, FakeMixpanel } from '../src/testing.js'
 
@@ -21,16 +20,7 @@ export function tempDir(prefix = 'ph-mixpanel-'): string {
 }
 
 export function readEvents(file: string): PostHogEvent[] {
-  let text = ''
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch {
-    return []
-  }
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as PostHogEvent)
+  return readJsonLines<PostHogEvent>(file)
 }
 
 /** A TransformContext like the runtime's: same uuids, `once` remembered across calls. */
