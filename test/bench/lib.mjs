@@ -68,7 +68,9 @@ export const fmt = (n, digits = 0) =>
   Number(n).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
 const tempDirs = []
+// BENCH_KEEP=1 keeps them, to profile or inspect the staged files afterwards.
 process.on('exit', () => {
+  if (process.env.BENCH_KEEP) return
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
 })
 

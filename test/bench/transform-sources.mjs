@@ -11,6 +11,16 @@ import { startFakeMixpanel } from '@ph-import/connector-mixpanel/testing'
 
 const none = async () => {}
 
+/** The connectors by name, for the process that only transforms. */
+export const sources = { csv, jsonl, amplitude, mixpanel }
+/** The packages they come from, for worker threads that import the source themselves. */
+export const sourcePackages = {
+  csv: '@ph-import/connector-csv',
+  jsonl: '@ph-import/connector-jsonl',
+  amplitude: '@ph-import/connector-amplitude',
+  mixpanel: '@ph-import/connector-mixpanel',
+}
+
 export async function prepare(connector, events, dir) {
   if (connector === 'csv') {
     const file = path.join(dir, 'events.csv')

@@ -5,6 +5,7 @@ import { exportPartition } from './export-stage.js'
 import type { ProgressEvent } from './run-options.js'
 import type { SeenSet } from './seen-set.js'
 import { type JobPaths, type JobState, loadOrder, newPartitionState, type PartitionState } from './state.js'
+import type { TransformPool } from './transform-pool.js'
 import { transformPartition } from './transform-stage.js'
 
 class Deferred<T> {
@@ -54,6 +55,8 @@ export interface ProducerDeps {
   signal: AbortSignal
   exportCheckpointMs: number
   mappingOverrides: Record<string, unknown>
+  /** Worker threads to transform on; without it each partition is transformed here, in turn. */
+  pool?: TransformPool
 }
 
 function checkRecency(p: PartitionState, warn: (message: string) => void) {
@@ -71,8 +74,9 @@ function checkRecency(p: PartitionState, warn: (message: string) => void) {
 }
 
 /**
- * Export then transform, partition by partition in load order (so `ctx.once` is deterministic), handing
- * each transformed partition to the loader. Splits and replans reshape the plan as they come.
+ * Export then transform, partition by partition in load order, handing each transformed partition to the
+ * loader. Splits and replans reshape the plan as they come. With a pool, exports go on here while earlier
+ * partitions transform on the workers; they commit in load order, so `ctx.once` stays deterministic.
  */
 export async function produce(deps: ProducerDeps): Promise<void> {
   const {
@@ -98,9 +102,25 @@ export async function produce(deps: ProducerDeps): Promise<void> {
     bytes: number
   }> = []
   const failedThisRun = new Set<string>()
+  const transformed = async (p: PartitionState) => {
+    stats.staged += p.transform.events
+    await save()
+    checkRecency(p, warn)
+    emit({ type: 'partition', stage: 'transform', key: p.key, status: 'done' })
+    deferredFor(p).resolve(true)
+  }
+  // Partitions on the pool's workers, in load order: the head commits first.
+  const inFlight: Array<{ p: PartitionState; written: Promise<void> }> = []
+  const commitHead = async () => {
+    const head = inFlight.shift()
+    if (!head || !deps.pool) return
+    await head.written
+    await deps.pool.commit(head.p, seen)
+    await transformed(head.p)
+  }
   for (;;) {
     const next = loadOrder(s.partitions).find(
-      (p) => p.transform.status !== 'done' && !failedThisRun.has(p.key),
+      (p) => p.transform.status !== 'done' && !failedThisRun.has(p.key) && !inFlight.some((f) => f.p === p),
     )
     if (!next) break
     if (next.export.status !== 'done') {
@@ -175,6 +195,14 @@ export async function produce(deps: ProducerDeps): Promise<void> {
       }
     }
     emit({ type: 'partition', stage: 'transform', key: next.key, status: 'started' })
+    if (deps.pool) {
+      const written = deps.pool.transform(next)
+      // Awaited in turn by commitHead; a failure meanwhile must not count as unhandled.
+      written.catch(() => {})
+      inFlight.push({ p: next, written })
+      while (inFlight.length >= deps.pool.size) await commitHead()
+      continue
+    }
     await transformPartition(next, {
       source,
       identity: s.identity,
@@ -185,12 +213,9 @@ export async function produce(deps: ProducerDeps): Promise<void> {
       hooks,
       signal: deps.signal,
     })
-    stats.staged += next.transform.events
-    await save()
-    checkRecency(next, warn)
-    emit({ type: 'partition', stage: 'transform', key: next.key, status: 'done' })
-    deferredFor(next).resolve(true)
+    await transformed(next)
   }
+  while (inFlight.length > 0) await commitHead()
   // Anything the loader still waits for will not come this run.
   for (const p of s.partitions) if (p.transform.status !== 'done') deferredFor(p).resolve(false)
 }

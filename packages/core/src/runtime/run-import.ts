@@ -18,6 +18,7 @@ import { RateLimiter } from './rate-limiter.js'
 import { assembleRejects, buildReport, writeReport } from './report.js'
 import type { ProgressEvent, RunImportOptions, RunResult } from './run-options.js'
 import { SeenSet } from './seen-set.js'
+import { startTransformPool } from './transform-pool.js'
 import {
   JobPaths,
   type JobState,
@@ -150,27 +151,38 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     const checkpoint = await readLoadCheckpoint(paths)
     const stats = resumedStats(state, checkpoint)
     const s = state
-    const producer = () =>
-      produce({
-        state: s,
-        source,
-        sourceCtx,
-        config,
-        paths,
-        backoff,
-        clock,
-        save,
-        emit,
-        warn,
-        redact,
-        readiness,
-        stats,
-        seen,
-        hooks,
-        signal: abort.signal,
-        exportCheckpointMs: options.exportCheckpointMs ?? 1000,
-        mappingOverrides: options.mapping?.source ?? {},
-      })
+    const producer = async () => {
+      const pool = startTransformPool(options, { identity: s.identity, jobDir: paths.dir }, seen)
+      // Stopping the workers fails whatever waits on them, so the producer stops with the run.
+      const stopPool = () => void pool?.close()
+      abort.signal.addEventListener('abort', stopPool)
+      try {
+        await produce({
+          state: s,
+          source,
+          sourceCtx,
+          config,
+          paths,
+          backoff,
+          clock,
+          save,
+          emit,
+          warn,
+          redact,
+          readiness,
+          stats,
+          seen,
+          hooks,
+          signal: abort.signal,
+          exportCheckpointMs: options.exportCheckpointMs ?? 1000,
+          mappingOverrides: options.mapping?.source ?? {},
+          ...(pool ? { pool } : {}),
+        })
+      } finally {
+        abort.signal.removeEventListener('abort', stopPool)
+        await pool?.close()
+      }
+    }
 
     // A batch of at most a quarter second of the rate: the server's token bucket (PostHog's, the sandbox's)
     // then never sees a burst near its capacity, even with network jitter between our clock and theirs.

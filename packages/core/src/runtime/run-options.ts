@@ -52,6 +52,17 @@ export interface RunImportOptions {
   mapping?: MappingConfig
   /** A user hook applied after the mapping (e.g. `--transform module.js`). */
   transformHook?: EventHook
+  /**
+   * Transform on worker threads, several partitions at once. Workers cannot receive functions, so they
+   * import the source (the module's default export) and the `transformHook` from these modules. Without
+   * it, or with a `transformHook` but no `hookModule`, partitions transform one by one on this thread.
+   */
+  transformWorkers?: {
+    sourceModule: string
+    hookModule?: string
+    /** Default: the machine's available parallelism, at most 4; 1 means no workers. */
+    count?: number
+  }
   /** Events per second ceiling (default 1,000: PostHog's managed-migration rate). */
   rate?: number
   /** Optional ceiling on destination requests per minute. */

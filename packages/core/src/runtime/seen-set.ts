@@ -64,6 +64,14 @@ export class SeenSet {
     for (let off = 0; off + 8 <= buf.length; off += 8) this.add(buf.readDoubleLE(off))
   }
 
+  /** Every hash held, for a replica on another thread. */
+  values(): Float64Array {
+    const out = new Float64Array(this.count)
+    let n = 0
+    for (const v of this.table) if (v !== 0) out[n++] = v
+    return out
+  }
+
   static serialize(hashes: readonly number[]): Buffer {
     const buf = Buffer.alloc(hashes.length * 8)
     hashes.forEach((h, i) => {

@@ -130,10 +130,19 @@ export function splitLineBufferChunks(chunks: AsyncIterable<Buffer>): AsyncItera
  * ahead on the thread pool while the caller parses what it has.
  */
 export function readGzipLineChunks(file: string): AsyncIterable<string[]> {
+  return splitLineChunks(inflated(file))
+}
+
+/** As `readGzipLineChunks`, but lines stay undecoded bytes (for a pass that only needs a few of them). */
+export function readGzipLineBufferChunks(file: string): AsyncIterable<Buffer[]> {
+  return splitLineBufferChunks(inflated(file))
+}
+
+function inflated(file: string): AsyncIterable<Buffer> {
   // zlib hands its options to the Transform stream too; @types/node's ZlibOptions just omits the
   // stream's highWaterMark, hence the variable instead of an object literal.
   const inflateAhead = { chunkSize: 1 << 18, highWaterMark: 1 << 22 }
-  return splitLineChunks(createReadStream(file, { highWaterMark: 1 << 20 }).pipe(createGunzip(inflateAhead)))
+  return createReadStream(file, { highWaterMark: 1 << 20 }).pipe(createGunzip(inflateAhead))
 }
 
 /** Streams the lines of a plain text file (staged events) as UTF-8 bytes, a chunk's worth at a time. */
@@ -165,6 +174,21 @@ export class LineWriter {
     return undefined
   }
 
+  /** Buffers a line that is already UTF-8 (without its newline); same contract as `write`. */
+  writeBytes(line: Uint8Array): Promise<void> | undefined {
+    if (this.used + line.length + 1 > LINE_WRITER_CAPACITY) return this.writeBytesAfterFlush(line)
+    this.buffer.set(line, this.used)
+    this.used += line.length
+    this.buffer[this.used++] = 0x0a
+    return undefined
+  }
+
+  private async writeBytesAfterFlush(line: Uint8Array): Promise<void> {
+    await this.flush()
+    if (line.length + 1 <= LINE_WRITER_CAPACITY) this.writeBytes(line)
+    else await this.writeFully(Buffer.concat([line, Buffer.from('\n')]))
+  }
+
   private async writeAfterFlush(line: string): Promise<void> {
     await this.flush()
     if (line.length * 3 + 1 <= LINE_WRITER_CAPACITY) this.write(line)
@@ -192,5 +216,35 @@ export class LineWriter {
     await this.flush()
     if (sync) await this.handle.sync()
     await this.handle.close()
+  }
+}
+
+/**
+ * Pulls single lines out of a chunked line stream, for walking two files in step (see transform-claims).
+ * Empty lines are skipped, as the transform stage skips them.
+ */
+export class LineCursor<T extends { length: number }> {
+  private chunk: T[] = []
+  private index = 0
+  private readonly iterator: AsyncIterator<T[]>
+  constructor(chunks: AsyncIterable<T[]>) {
+    this.iterator = chunks[Symbol.asyncIterator]()
+  }
+
+  async next(): Promise<T | undefined> {
+    for (;;) {
+      while (this.index < this.chunk.length) {
+        const line = this.chunk[this.index++] as T
+        if (line.length > 0) return line
+      }
+      const { done, value } = await this.iterator.next()
+      if (done) return undefined
+      this.chunk = value
+      this.index = 0
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.iterator.return?.()
   }
 }

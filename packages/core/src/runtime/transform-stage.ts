@@ -1,7 +1,7 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventHook } from '../contracts/mapping.js'
-import { validateEvent } from '../contracts/posthog-event.js'
+import { type PostHogEvent, validateEvent } from '../contracts/posthog-event.js'
 import type { AnySource, TransformContext, TransformResult } from '../contracts/source.js'
 import { isFiltered, isRejection } from '../contracts/source.js'
 import { utcDay } from '../util/time.js'
@@ -10,6 +10,7 @@ import { fsyncDir, sha256File } from './atomic-fs.js'
 import { SeenSet } from './seen-set.js'
 import { LineWriter, readGzipLineChunks } from './staged-file.js'
 import { emptyTransformCounts, type JobPaths, type PartitionState, toPartition } from './state.js'
+import { settleClaims } from './transform-claims.js'
 
 export interface TransformStageOptions {
   source: AnySource
@@ -18,6 +19,10 @@ export interface TransformStageOptions {
   config?: unknown
   mappingOverrides?: Record<string, unknown>
   paths: JobPaths
+  /**
+   * Keys `ctx.once` answered true for in committed partitions. On a worker thread this is a replica that
+   * may lag behind partitions committed meanwhile; `commitTransform` settles the difference.
+   */
   seen: SeenSet
   /** Mapping and user transform, composed; null/[] filters the event. */
   hooks: EventHook[]
@@ -25,11 +30,39 @@ export interface TransformStageOptions {
   onRecords?(n: number): void
 }
 
-function bump(counts: Record<string, number>, key: string, by = 1): void {
-  counts[key] = (counts[key] ?? 0) + by
+/** Raw lines of the records that claimed a `once` key, beside the partial events file. */
+export const claimingRawFile = (paths: JobPaths, p: PartitionState) => `${paths.events(p)}.claiming`
+
+export type TransformCounts = ReturnType<typeof emptyTransformCounts>
+
+/** A record that claimed a `once` key: where its events sit in the events file, to replace them if need be. */
+export interface ClaimingRecord {
+  outStart: number
+  outCount: number
+  /** Staged every event it produced: no reject, no filter. Only those can be re-transformed in place. */
+  clean: boolean
+  /** Its `onceInPartition` answers in call order, replayed when it is transformed again. */
+  inPartition: boolean[]
 }
 
-function applyHooks(events: import('../contracts/posthog-event.js').PostHogEvent[], hooks: EventHook[]) {
+/** A transformed partition whose files are still `.partial`: what `commitTransform` needs to finish it. */
+export interface PartialTransform {
+  counts: TransformCounts
+  first?: string
+  last?: string
+  /** Every `ctx.once` that answered true, in order: the record's line and the key's hash. */
+  claimLines: number[]
+  claimHashes: number[]
+  claiming: Map<number, ClaimingRecord>
+}
+
+export function bump(counts: Record<string, number>, key: string, by = 1): void {
+  const next = (counts[key] ?? 0) + by
+  if (next === 0) delete counts[key]
+  else counts[key] = next
+}
+
+export function applyHooks(events: PostHogEvent[], hooks: EventHook[]): PostHogEvent[] {
   let current = events
   for (const hook of hooks) {
     const next: typeof current = []
@@ -44,12 +77,40 @@ function applyHooks(events: import('../contracts/posthog-event.js').PostHogEvent
   return current
 }
 
+/** The context handed to the connector's `transform`, with the runtime's answer to `once`/`onceInPartition`. */
+export function transformContext(
+  p: PartitionState,
+  opts: TransformStageOptions,
+  once: (key: string) => boolean,
+  onceInPartition: (key: string) => boolean,
+): TransformContext {
+  const { source } = opts
+  return {
+    source: source.name,
+    identity: opts.identity,
+    config: opts.config,
+    mappingOverrides: opts.mappingOverrides ?? {},
+    partition: toPartition(p),
+    uuid: (...parts) => deterministicUuid(source.name, opts.identity, parts.join('\u0000')),
+    uuidFromContent: (record) =>
+      deterministicUuid(source.name, opts.identity, `content:${contentHash(record)}`),
+    once,
+    onceInPartition,
+    reject: (code, message) => ({ rejected: true, code, message }),
+    filter: (reason) => ({ filtered: true, reason }),
+  }
+}
+
 /**
- * Staged raw records → final wire-form event lines. Written to `.partial` files and renamed only when
- * complete, so a crash mid-transform redoes the partition and never leaves half an events file or a
- * duplicated reject. Seen keys (for `ctx.once`) commit with it.
+ * Staged raw records → final wire-form event lines, in `.partial` files (see `commitTransform`).
+ * `ctx.once` answers true for a key that is neither in `opts.seen` nor claimed earlier in this partition;
+ * each true answer is logged, so a partition transformed in parallel with an earlier one can be settled
+ * against what that one claimed, record by record, without transforming it all again.
  */
-export async function transformPartition(p: PartitionState, opts: TransformStageOptions): Promise<void> {
+export async function transformToPartial(
+  p: PartitionState,
+  opts: TransformStageOptions,
+): Promise<PartialTransform> {
   const { paths, source } = opts
   const eventsFile = paths.events(p)
   const rejectsFile = paths.transformRejects(p)
@@ -58,33 +119,36 @@ export async function transformPartition(p: PartitionState, opts: TransformStage
   await mkdir(paths.seen, { recursive: true })
   const out = await LineWriter.open(`${eventsFile}.partial`)
   const rejects = await LineWriter.open(`${rejectsFile}.partial`)
-  const newSeen: number[] = []
+  // The raw lines of records that claimed a key, in order: settling reads them back instead of
+  // inflating the whole raw file again.
+  const claimingRaw = await LineWriter.open(claimingRawFile(paths, p))
+  const claimLines: number[] = []
+  const claimHashes: number[] = []
+  const claiming = new Map<number, ClaimingRecord>()
   // Keys first seen in this partition; kept local until commit so a redo sees the same state.
   const localSeen = new SeenSet()
   const inPartition = new SeenSet()
-  const t = { ...p.transform, ...emptyTransformCounts() }
+  let inPartitionAnswers: boolean[] = []
+  const t: TransformCounts = { ...p.transform, ...emptyTransformCounts() }
   let first: string | undefined
   let last: string | undefined
-  const partition = toPartition(p)
-  const ctx: TransformContext = {
-    source: source.name,
-    identity: opts.identity,
-    config: opts.config,
-    mappingOverrides: opts.mappingOverrides ?? {},
-    partition,
-    uuid: (...parts) => deterministicUuid(source.name, opts.identity, parts.join('\u0000')),
-    uuidFromContent: (record) =>
-      deterministicUuid(source.name, opts.identity, `content:${contentHash(record)}`),
-    once: (key) => {
+  let lineNo = 0
+  const ctx = transformContext(
+    p,
+    opts,
+    (key) => {
       const h = SeenSet.hash(key)
       if (opts.seen.has(h) || !localSeen.add(h)) return false
-      newSeen.push(h)
+      claimLines.push(lineNo)
+      claimHashes.push(h)
       return true
     },
-    onceInPartition: (key) => inPartition.add(SeenSet.hash(key)),
-    reject: (code, message) => ({ rejected: true, code, message }),
-    filter: (reason) => ({ filtered: true, reason }),
-  }
+    (key) => {
+      const answer = inPartition.add(SeenSet.hash(key))
+      inPartitionAnswers.push(answer)
+      return answer
+    },
+  )
   // `record` is always the raw record (so rejects can be re-processed through the transform after a
   // fix); `event` is the invalid event when the validator refused one.
   const writeReject = async (
@@ -107,8 +171,66 @@ export async function transformPartition(p: PartitionState, opts: TransformStage
       }),
     )
   }
+  // Outcome of one record: how many of its events were staged, whether all of them.
+  const transformRecord = async (line: string): Promise<{ staged: number; clean: boolean }> => {
+    let raw: unknown
+    try {
+      raw = JSON.parse(line)
+    } catch {
+      t.rejected++
+      await writeReject(lineNo, 'unparsable_record', 'staged record is not valid JSON', line)
+      return { staged: 0, clean: false }
+    }
+    let result: TransformResult
+    try {
+      result = source.transform(raw, ctx)
+    } catch (error) {
+      t.rejected++
+      await writeReject(lineNo, 'transform_error', `transform threw: ${(error as Error).message}`, raw)
+      return { staged: 0, clean: false }
+    }
+    if (isRejection(result)) {
+      t.rejected++
+      await writeReject(lineNo, result.code, result.message, raw)
+      return { staged: 0, clean: false }
+    }
+    if (isFiltered(result)) {
+      t.filtered++
+      bump(t.filteredByReason, result.reason)
+      return { staged: 0, clean: false }
+    }
+    const produced = applyHooks(Array.isArray(result) ? result : [result], opts.hooks)
+    if (produced.length === 0) {
+      t.filtered++
+      bump(t.filteredByReason, Array.isArray(result) && result.length === 0 ? 'no_events' : 'mapping')
+      return { staged: 0, clean: false }
+    }
+    let staged = 0
+    let invalid = 0
+    for (const event of produced) {
+      const v = validateEvent(event)
+      if (!v.ok) {
+        invalid++
+        await writeReject(lineNo, v.code, v.message, raw, event)
+        continue
+      }
+      const flushing = out.write(v.serialized)
+      if (flushing) await flushing
+      staged++
+      t.events++
+      bump(t.byName, event.event)
+      bump(t.byDay, utcDay(event.timestamp))
+      if (first === undefined || event.timestamp < first) first = event.timestamp
+      if (last === undefined || event.timestamp > last) last = event.timestamp
+    }
+    // Records are accounted once: staged if any of their events was, else rejected.
+    if (staged > 0) {
+      t.stagedRecords++
+      t.invalidEvents += invalid
+    } else t.rejected++
+    return { staged, clean: invalid === 0 }
+  }
 
-  let lineNo = 0
   try {
     // An empty export (Amplitude's 404, an empty day) stages a zero-byte file, which gunzip refuses.
     const chunks = p.export.bytes === 0 ? [] : readGzipLineChunks(paths.raw(p))
@@ -121,78 +243,66 @@ export async function transformPartition(p: PartitionState, opts: TransformStage
           if (opts.signal.aborted) throw opts.signal.reason
           opts.onRecords?.(4096)
         }
-        let raw: unknown
-        try {
-          raw = JSON.parse(line)
-        } catch {
-          t.rejected++
-          await writeReject(lineNo, 'unparsable_record', 'staged record is not valid JSON', line)
-          continue
-        }
-        let result: TransformResult
-        try {
-          result = source.transform(raw, ctx)
-        } catch (error) {
-          t.rejected++
-          await writeReject(lineNo, 'transform_error', `transform threw: ${(error as Error).message}`, raw)
-          continue
-        }
-        if (isRejection(result)) {
-          t.rejected++
-          await writeReject(lineNo, result.code, result.message, raw)
-          continue
-        }
-        if (isFiltered(result)) {
-          t.filtered++
-          bump(t.filteredByReason, result.reason)
-          continue
-        }
-        const produced = applyHooks(Array.isArray(result) ? result : [result], opts.hooks)
-        if (produced.length === 0) {
-          t.filtered++
-          bump(t.filteredByReason, Array.isArray(result) && result.length === 0 ? 'no_events' : 'mapping')
-          continue
-        }
-        let staged = 0
-        let invalid = 0
-        for (const event of produced) {
-          const v = validateEvent(event)
-          if (!v.ok) {
-            invalid++
-            await writeReject(lineNo, v.code, v.message, raw, event)
-            continue
-          }
-          const flushing = out.write(v.serialized)
+        const claimsBefore = claimLines.length
+        const outStart = t.events
+        if (inPartitionAnswers.length > 0) inPartitionAnswers = []
+        const { staged, clean } = await transformRecord(line)
+        if (claimLines.length > claimsBefore) {
+          claiming.set(lineNo, { outStart, outCount: staged, clean, inPartition: inPartitionAnswers })
+          const flushing = claimingRaw.write(line)
           if (flushing) await flushing
-          staged++
-          t.events++
-          bump(t.byName, event.event)
-          bump(t.byDay, utcDay(event.timestamp))
-          if (first === undefined || event.timestamp < first) first = event.timestamp
-          if (last === undefined || event.timestamp > last) last = event.timestamp
         }
-        // Records are accounted once: staged if any of their events was, else rejected.
-        if (staged > 0) {
-          t.stagedRecords++
-          t.invalidEvents += invalid
-        } else t.rejected++
       }
     }
     opts.onRecords?.(lineNo & 4095)
   } finally {
     await out.close()
     await rejects.close()
+    // Scratch: read back by this process right away, or redone with the partition after a crash.
+    await claimingRaw.close(false)
   }
-  await writeFile(paths.seenKeys(p), SeenSet.serialize(newSeen))
+  return {
+    counts: t,
+    ...(first ? { first } : {}),
+    ...(last ? { last } : {}),
+    claimLines,
+    claimHashes,
+    claiming,
+  }
+}
+
+/**
+ * Finishes a partition, in job order: settles its `once` claims against everything committed before it
+ * (see `settleClaims`), then renames the `.partial` files into place. A crash before the rename redoes the
+ * partition and never leaves half an events file or a duplicated reject. Seen keys commit with it.
+ * Returns the hashes it added to `opts.seen`.
+ */
+export async function commitTransform(
+  p: PartitionState,
+  transformed: PartialTransform,
+  opts: TransformStageOptions,
+): Promise<number[]> {
+  const { paths } = opts
+  const settled = (await settleClaims(p, transformed, opts)) ?? (await transformToPartial(p, opts)) // a redo is exact now
+  const eventsFile = paths.events(p)
+  const rejectsFile = paths.transformRejects(p)
+  await writeFile(paths.seenKeys(p), SeenSet.serialize(settled.claimHashes))
   await rename(`${eventsFile}.partial`, eventsFile)
   await rename(`${rejectsFile}.partial`, rejectsFile)
   await fsyncDir(path.dirname(eventsFile))
-  for (const h of newSeen) opts.seen.add(h)
+  await rm(claimingRawFile(paths, p), { force: true })
+  for (const h of settled.claimHashes) opts.seen.add(h)
   p.transform = {
-    ...t,
+    ...settled.counts,
     status: 'done',
-    ...(first ? { firstTimestamp: first } : {}),
-    ...(last ? { lastTimestamp: last } : {}),
+    ...(settled.first ? { firstTimestamp: settled.first } : {}),
+    ...(settled.last ? { lastTimestamp: settled.last } : {}),
     sha256: await sha256File(eventsFile),
   }
+  return settled.claimHashes
+}
+
+/** Transforms and commits one partition on this thread, against a `seen` set that is complete. */
+export async function transformPartition(p: PartitionState, opts: TransformStageOptions): Promise<void> {
+  await commitTransform(p, await transformToPartial(p, opts), opts)
 }

@@ -1,0 +1,174 @@
+import { rename, rm } from 'node:fs/promises'
+import { validateEvent } from '../contracts/posthog-event.js'
+import { isFiltered, isRejection, type TransformResult } from '../contracts/source.js'
+import { utcDay } from '../util/time.js'
+import { SeenSet } from './seen-set.js'
+import { LineCursor, LineWriter, readPlainLineChunks } from './staged-file.js'
+import type { PartitionState } from './state.js'
+import {
+  applyHooks,
+  bump,
+  type PartialTransform,
+  type TransformStageOptions,
+  claimingRawFile,
+  transformContext,
+} from './transform-stage.js'
+
+/**
+ * Settles a partition transformed while an earlier one was still in flight (on another worker thread).
+ *
+ * `ctx.once(key)` must answer true only at a key's first sighting in job order. A "false" given during the
+ * transform is always right: the key was in a committed (so earlier) partition or earlier in this one. A
+ * "true" is wrong when an earlier partition, committed since, claimed the same key. Only the records that
+ * got such a "true" are transformed again, with the answers a serial run would have given, and their lines
+ * replaced in the events file; the result is byte for byte what a serial run writes.
+ *
+ * One approximation: `first`/`last` timestamps only widen, so an event dropped here can leave them wider
+ * than a serial run's (they feed the recency warning and the report, never delivery).
+ *
+ * Returns the settled transform, or undefined when the partition must be transformed again whole: a record
+ * to redo was rejected or filtered, or its second transform asked `once` about keys the first did not.
+ */
+export async function settleClaims(
+  p: PartitionState,
+  transformed: PartialTransform,
+  opts: TransformStageOptions,
+): Promise<PartialTransform | undefined> {
+  const { seen } = opts
+  const { claimLines, claimHashes, claiming } = transformed
+  const redo = new Set<number>()
+  for (let i = 0; i < claimHashes.length; i++)
+    if (seen.has(claimHashes[i] as number)) redo.add(claimLines[i] as number)
+  if (redo.size === 0) return transformed
+  for (const line of redo) if (!claiming.get(line)?.clean) return undefined
+
+  // The claims that stand, each with the record that made it, and how many each record to redo made.
+  const standing = new Map<number, number>()
+  const standingPerLine = new Map<number, number>()
+  for (let i = 0; i < claimHashes.length; i++) {
+    const h = claimHashes[i] as number
+    const line = claimLines[i] as number
+    if (seen.has(h)) continue
+    standing.set(h, line)
+    if (redo.has(line)) standingPerLine.set(line, (standingPerLine.get(line) ?? 0) + 1)
+  }
+  // One context for every record redone (a connector may cache per context); these say which record.
+  let line = 0
+  const reclaimed = new Set<number>()
+  let unexpected = false
+  let replay: boolean[] = []
+  let replayed = 0
+  const ctx = transformContext(
+    p,
+    opts,
+    (key) => {
+      const h = SeenSet.hash(key)
+      if (seen.has(h)) return false
+      const claimedAt = standing.get(h)
+      // A key this record did not ask about the first time: its answer may change a later record.
+      if (claimedAt === undefined || claimedAt > line) unexpected = true
+      if (claimedAt !== line || reclaimed.has(h)) return false
+      reclaimed.add(h)
+      return true
+    },
+    () => {
+      const answer = replay[replayed++]
+      if (answer === undefined) unexpected = true
+      return answer ?? false
+    },
+  )
+  const counts = structuredClone(transformed.counts)
+  let { first, last } = transformed
+  const eventsFile = `${opts.paths.events(p)}.partial`
+  const settledFile = `${eventsFile}.settled`
+  const events = new LineCursor(readPlainLineChunks(eventsFile))
+  // The raw lines of the claiming records, in the order of `claiming`.
+  const raw = new LineCursor(readPlainLineChunks(claimingRawFile(opts.paths, p)))
+  const claimingLines = claiming.keys()
+  const out = await LineWriter.open(settledFile)
+  let complete = false
+  try {
+    let outIndex = 0
+    const copyEventsUpTo = async (end: number) => {
+      for (; outIndex < end; outIndex++) {
+        const line = await events.next()
+        if (line === undefined) throw new Error(`${eventsFile} ended before line ${end}`)
+        const flushing = out.writeBytes(line)
+        if (flushing) await flushing
+      }
+    }
+    for (line of [...redo].sort((a, b) => a - b)) {
+      const record = claiming.get(line)
+      if (!record) return undefined
+      await copyEventsUpTo(record.outStart)
+      for (let i = 0; i < record.outCount; i++, outIndex++) {
+        const old = await events.next()
+        if (old === undefined) throw new Error(`${eventsFile} ended inside the events of line ${line}`)
+        const { event, timestamp } = JSON.parse(old.toString('utf8')) as { event: string; timestamp: string }
+        counts.events--
+        bump(counts.byName, event, -1)
+        bump(counts.byDay, utcDay(timestamp), -1)
+      }
+      let bytes: Buffer | undefined
+      for (let at = claimingLines.next().value; ; at = claimingLines.next().value) {
+        bytes = await raw.next()
+        if (at === undefined || bytes === undefined) throw new Error(`no raw record kept for line ${line}`)
+        if (at === line) break
+      }
+      reclaimed.clear()
+      unexpected = false
+      replay = record.inPartition
+      replayed = 0
+      let result: TransformResult
+      try {
+        result = opts.source.transform(JSON.parse((bytes as Buffer).toString('utf8')), ctx)
+      } catch {
+        return undefined
+      }
+      if (isRejection(result) || isFiltered(result)) return undefined
+      const produced = applyHooks(Array.isArray(result) ? result : [result], opts.hooks)
+      if (produced.length === 0) return undefined
+      const lines: string[] = []
+      for (const event of produced) {
+        const v = validateEvent(event)
+        if (!v.ok) return undefined
+        lines.push(v.serialized)
+      }
+      // Every key it claims is one it claimed before (checked above), so equal counts mean the same keys.
+      if (unexpected || reclaimed.size !== (standingPerLine.get(line) ?? 0) || replayed !== replay.length)
+        return undefined
+      for (const [i, serialized] of lines.entries()) {
+        const event = produced[i] as (typeof produced)[number]
+        const flushing = out.write(serialized)
+        if (flushing) await flushing
+        counts.events++
+        bump(counts.byName, event.event)
+        bump(counts.byDay, utcDay(event.timestamp))
+        if (first === undefined || event.timestamp < first) first = event.timestamp
+        if (last === undefined || event.timestamp > last) last = event.timestamp
+      }
+    }
+    for (;;) {
+      const line = await events.next()
+      if (line === undefined) break
+      const flushing = out.writeBytes(line)
+      if (flushing) await flushing
+    }
+    complete = true
+  } finally {
+    await out.close(complete)
+    await events.close()
+    await raw.close()
+    if (!complete) await rm(settledFile, { force: true })
+  }
+  await rename(settledFile, eventsFile)
+  const kept = claimHashes.map((h, i) => (seen.has(h) ? -1 : i)).filter((i) => i >= 0)
+  return {
+    counts,
+    ...(first ? { first } : {}),
+    ...(last ? { last } : {}),
+    claimLines: kept.map((i) => claimLines[i] as number),
+    claimHashes: kept.map((i) => claimHashes[i] as number),
+    claiming,
+  }
+}
