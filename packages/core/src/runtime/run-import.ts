@@ -18,7 +18,6 @@ import { RateLimiter } from './rate-limiter.js'
 import { assembleRejects, buildReport, writeReport } from './report.js'
 import type { ProgressEvent, RunImportOptions, RunResult } from './run-options.js'
 import { SeenSet } from './seen-set.js'
-import { startTransformPool } from './transform-pool.js'
 import {
   JobPaths,
   type JobState,
@@ -28,6 +27,7 @@ import {
   saveState,
 } from './state.js'
 import { resumedStats, startStatsTicker } from './stats-ticker.js'
+import { startTransformPool } from './transform-pool.js'
 
 export { jobIdFor } from './job-id.js'
 export type { ProgressEvent, RunImportOptions, RunResult } from './run-options.js'

@@ -8,9 +8,9 @@ import type { PartitionState } from './state.js'
 import {
   applyHooks,
   bump,
+  claimingRawFile,
   type PartialTransform,
   type TransformStageOptions,
-  claimingRawFile,
   transformContext,
 } from './transform-stage.js'
 

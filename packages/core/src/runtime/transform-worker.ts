@@ -8,13 +8,13 @@ import { compileMapping, type EventHook } from '../contracts/mapping.js'
 import type { AnySource } from '../contracts/source.js'
 import { SeenSet } from './seen-set.js'
 import { JobPaths, type PartitionState } from './state.js'
+import type { ToMain, ToWorker, WorkerSetup } from './transform-pool.js'
 import {
   commitTransform,
   type PartialTransform,
   type TransformStageOptions,
   transformToPartial,
 } from './transform-stage.js'
-import type { ToMain, ToWorker, WorkerSetup } from './transform-pool.js'
 
 const port = parentPort
 if (!port) throw new Error('transform-worker.js runs as a worker thread only')
