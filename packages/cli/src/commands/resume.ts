@@ -37,7 +37,7 @@ export default class Resume extends BaseCommand {
     const settings: JobSettings = {
       ...job.settings,
       posthogHost: (values['posthog-host'] as string | undefined) ?? job.settings.posthogHost,
-      ...defined({ rate: values.rate, batchSize: values['batch-size'] }),
+      ...defined({ rate: values.rate, batchSize: values['batch-size'], workers: values.workers }),
     }
     const { exitCode } = await runJob({
       source: storedSource(job),
@@ -45,6 +45,8 @@ export default class Resume extends BaseCommand {
       config: parsed.config,
       settings,
       transformHook: await storedTransform(job.settings),
+      // A replay of rejects runs a source built here, not one a worker could import.
+      ...(job.settings.reprocess ? {} : { sourceModule: job.connector.module }),
       options: { ...runOptions({ ...values, 'dry-run': settings.dryRun }), fresh: false },
       jobId: job.state.jobId,
     })

@@ -49,6 +49,7 @@ export function connectorCommand(connector: Connector): Command.Class {
           ...defined({
             rate: flags.rate,
             batchSize: flags['batch-size'],
+            workers: flags.workers,
             mapping,
             mappingFile: absolute(flags.mapping),
             transformFile: absolute(flags.transform),
@@ -56,6 +57,7 @@ export function connectorCommand(connector: Connector): Command.Class {
           }),
         },
         transformHook,
+        sourceModule: connector.module,
         options: runOptions(flags),
       })
       if (exitCode !== 0) this.exit(exitCode)

@@ -12,6 +12,8 @@ export interface Connector {
   /** oclif plugin type: core (bundled with the CLI), user (plugins install) or link (plugins link). */
   origin: string
   root: string
+  /** URL of the module whose default export is `source`: worker threads import it themselves. */
+  module: string
   source: AnySource
 }
 
@@ -49,12 +51,11 @@ export async function discoverConnectors(
       const entry = (plugin.pjson as ConnectorPjson)['ph-import']?.connector
       try {
         if (typeof entry !== 'string') throw new Error('"ph-import".connector must be a module path')
-        const mod = (await import(pathToFileURL(path.resolve(plugin.root, entry)).href)) as {
-          default?: unknown
-        }
+        const module = pathToFileURL(path.resolve(plugin.root, entry)).href
+        const mod = (await import(module)) as { default?: unknown }
         const problem = sourceProblem(mod.default)
         if (problem) throw new Error(problem)
-        return { plugin, source: mod.default as AnySource }
+        return { plugin, module, source: mod.default as AnySource }
       } catch (error) {
         const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
         warnings.push(`connector plugin ${plugin.name} was not loaded: ${reason}`)
@@ -64,7 +65,7 @@ export async function discoverConnectors(
   )
   for (const item of loaded) {
     if (!item) continue
-    const { plugin, source } = item
+    const { plugin, module, source } = item
     const clash = connectors.find((c) => c.name === source.name)
     if (clash) {
       warnings.push(
@@ -79,6 +80,7 @@ export async function discoverConnectors(
       description: source.description,
       origin: plugin.type,
       root: plugin.root,
+      module,
       source,
     })
   }

@@ -51,6 +51,11 @@ export const sendFlags = {
     description: 'events per request (default 1000, never above --rate)',
     helpGroup: 'POSTHOG',
   }),
+  workers: number('workers', { min: 1 })({
+    description:
+      'transform on this many worker threads (default 1: the main thread); worth it with 4+ CPU cores',
+    helpGroup: 'GLOBAL',
+  }),
   'dry-run': Flags.boolean({
     default: false,
     description: 'do everything but send: write the events to a file and print the validation report',

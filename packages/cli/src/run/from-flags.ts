@@ -7,6 +7,7 @@ export interface SendFlagValues {
   'posthog-key'?: string | undefined
   rate?: number | undefined
   'batch-size'?: number | undefined
+  workers?: number | undefined
   'dry-run': boolean
   output?: string | undefined
   yes: boolean

@@ -12,6 +12,8 @@ export const JobSettings = z.object({
   posthogHost: z.string(),
   rate: z.number().optional(),
   batchSize: z.number().optional(),
+  /** Transform worker threads (`--workers`). */
+  workers: z.number().int().min(1).optional(),
   mapping: MappingConfig.optional(),
   mappingFile: z.string().optional(),
   transformFile: z.string().optional(),

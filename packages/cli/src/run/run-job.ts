@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { createInterface } from 'node:readline/promises'
+import { pathToFileURL } from 'node:url'
 import {
   type AnySource,
   createLogger,
@@ -38,6 +39,8 @@ export interface JobLaunch {
   config: Record<string, unknown>
   settings: JobSettings
   transformHook: EventHook | undefined
+  /** URL of the module default-exporting `source`, for transform worker threads (`--workers`). */
+  sourceModule?: string
   options: RunOptions
   jobId?: string
 }
@@ -76,6 +79,18 @@ function rangeOf(config: Record<string, unknown>): string | undefined {
   const { start, end } = config
   if (typeof start !== 'string') return undefined
   return `${start} → ${typeof end === 'string' ? end : '(default end)'}`
+}
+
+/** `--workers`: threads import the connector and the `--transform` module themselves. */
+function transformWorkers({ settings, sourceModule }: JobLaunch) {
+  if (!settings.workers || settings.workers < 2 || !sourceModule) return {}
+  return {
+    transformWorkers: {
+      sourceModule,
+      count: settings.workers,
+      ...(settings.transformFile ? { hookModule: pathToFileURL(settings.transformFile).href } : {}),
+    },
+  }
 }
 
 /**
@@ -132,6 +147,7 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
       ...(launch.transformHook ? { transformHook: launch.transformHook } : {}),
       ...(settings.rate ? { rate: settings.rate } : {}),
       ...(settings.batchSize ? { batchSize: settings.batchSize } : {}),
+      ...transformWorkers(launch),
       secrets: options.posthogKey ? [options.posthogKey] : [],
       signal: abort.signal,
       logger,

@@ -49,6 +49,7 @@ export class TransformPool {
   private readonly workers: Worker[]
   private readonly busy = new Map<Worker, number>()
   private readonly waiting = new Map<number, Waiting>()
+  private readonly dead = new Map<Worker, Error>()
   private readonly home = new Map<PartitionState, { worker: Worker; id: number }>()
   private nextId = 1
 
@@ -108,6 +109,8 @@ export class TransformPool {
 
   private request(worker: Worker, message: ToWorker & { id: number }): Promise<ToMain> {
     return new Promise((resolve, reject) => {
+      const failure = this.dead.get(worker)
+      if (failure) return reject(failure)
       this.waiting.set(message.id, { worker, resolve, reject })
       worker.postMessage(message)
     })
@@ -122,6 +125,8 @@ export class TransformPool {
   }
 
   private failWorker(worker: Worker, error: Error): void {
+    // The first cause wins: an uncaught error is followed by the exit it causes.
+    if (!this.dead.has(worker)) this.dead.set(worker, error)
     // A worker terminated by close() has nothing waiting on it any more.
     for (const [id, waiting] of this.waiting) {
       if (waiting.worker !== worker) continue
