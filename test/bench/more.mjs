@@ -177,14 +177,21 @@ export async function benchEndToEnd(events) {
 export async function benchTransform(events) {
   const rows = []
   for (const connector of ['csv', 'jsonl', 'amplitude', 'mixpanel']) {
-    const r = await runNode('transform-one.mjs', [connector, events])
-    rows.push({
-      connector,
-      records: fmt(r.records),
-      events: fmt(r.events),
-      'records/s': fmt((r.records / r.ms) * 1000),
-      raw: r,
-    })
+    const { runs } = await runNode('transform-one.mjs', [connector, events])
+    const [serial] = runs
+    for (const r of runs) {
+      rows.push({
+        connector,
+        workers: r.workers === 1 ? 'none' : String(r.workers),
+        records: fmt(r.records),
+        events: fmt(r.events),
+        'records/s': fmt((r.records / r.ms) * 1000),
+        'CPU µs/record': fmt((r.cpuMs * 1000) / r.records, 1),
+        'vs serial': `${fmt(serial.ms / r.ms, 2)}x`,
+        'peak RSS MB': fmt(r.maxRssMb),
+        raw: r,
+      })
+    }
   }
   return rows
 }

@@ -1,7 +1,7 @@
 // Transform throughput of one connector: source data already staged on disk → staged PostHog events.
 // This process stages a job once (export, with the fake API in-process), then a fresh process times the
 // transform stage alone over every partition, so the fakes' heap never weighs on its garbage collector.
-// argv: connector events ; prints {"connector","records","events","ms","cpuMs","maxRssMb"}
+// argv: connector events ; prints {"connector","runs":[{"workers","records","events","ms","cpuMs","maxRssMb"}]}
 import path from 'node:path'
 import { createFileDestination, runImport } from '@ph-import/core'
 import { benchTempDir, runNode } from './lib.mjs'
@@ -20,9 +20,14 @@ const staged = await runImport({
   batchSize: 5000,
 })
 await close()
-const result = await runNode('transform-timed.mjs', [connector, staged.jobDir, JSON.stringify(config)], {
-  env: process.env.PROFILE ? { PROFILE: process.env.PROFILE } : {},
-})
-if (result.code !== 0) throw new Error(`transform-timed.mjs exited ${result.code}`)
-const { code: _, ...figures } = result
-process.stdout.write(`${JSON.stringify(figures)}\n`)
+// Serial, then on worker threads, over the same staged job: each run re-transforms every partition.
+const runs = []
+for (const workers of [1, 2]) {
+  const result = await runNode('transform-timed.mjs', [connector, staged.jobDir, JSON.stringify(config)], {
+    env: { BENCH_WORKERS: String(workers), ...(process.env.PROFILE ? { PROFILE: process.env.PROFILE } : {}) },
+  })
+  if (result.code !== 0) throw new Error(`transform-timed.mjs exited ${result.code}`)
+  const { code: _, ...figures } = result
+  runs.push(figures)
+}
+process.stdout.write(`${JSON.stringify({ connector, runs })}\n`)

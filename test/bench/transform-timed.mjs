@@ -25,9 +25,8 @@ if (session) {
 }
 // BENCH_WORKERS=n transforms on n worker threads, committed in order as the producer does; 1 = this thread.
 const workers = Number(process.env.BENCH_WORKERS ?? 2)
-const forcePool = process.env.BENCH_POOL === '1'
 const pool =
-  workers > 1 || forcePool
+  workers > 1
     ? new TransformPool(
         {
           sourceModule: import.meta.resolve(sourcePackages[connector]),

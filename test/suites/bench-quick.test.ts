@@ -41,8 +41,16 @@ it('the quick benchmark runs every section and delivers every event', async () =
   expect(load[1]!.delivered).toBe('100.0%')
 
   const transform = results.sections.transform!
-  expect(transform.map((r) => r.connector)).toEqual(['csv', 'jsonl', 'amplitude', 'mixpanel'])
+  // Each connector serial and on worker threads: the same records in, the same events out.
+  expect(transform.map((r) => `${r.connector} ${r.workers}`)).toEqual(
+    ['csv', 'jsonl', 'amplitude', 'mixpanel'].flatMap((c) => [`${c} none`, `${c} 2`]),
+  )
   for (const row of transform) expect(Number(String(row.records).replace(/,/g, ''))).toBeGreaterThan(0)
+  for (let i = 0; i < transform.length; i += 2)
+    expect([transform[i + 1]!.records, transform[i + 1]!.events]).toEqual([
+      transform[i]!.records,
+      transform[i]!.events,
+    ])
 
   // The pacing run loaded every event it sent, each once.
   const [pacing] = results.sections.pacing!

@@ -83,7 +83,8 @@ function stage(dir: string, withUnclean: boolean): { paths: JobPaths; partitions
   return { paths, partitions }
 }
 
-const options = (paths: JobPaths, seen: SeenSet): TransformStageOptions => ({
+const options = (paths: JobPaths, seen: SeenSet, speculative = false): TransformStageOptions => ({
+  speculative,
   source,
   identity: 'job',
   config: {},
@@ -123,11 +124,11 @@ describe('partitions transformed side by side, settled at commit', () => {
     const parallelDir = tempDir()
     const parallel = stage(parallelDir, withUnclean)
     const partials = await Promise.all(
-      parallel.partitions.map((p) => transformToPartial(p, options(parallel.paths, new SeenSet()))),
+      parallel.partitions.map((p) => transformToPartial(p, options(parallel.paths, new SeenSet(), true))),
     )
     const seen = new SeenSet()
     for (const [i, p] of parallel.partitions.entries())
-      await commitTransform(p, partials[i]!, options(parallel.paths, seen))
+      await commitTransform(p, partials[i]!, options(parallel.paths, seen, true))
 
     expect(jobFiles(parallelDir)).toEqual(jobFiles(serialDir))
     expect(parallel.partitions.map((p) => p.transform)).toEqual(serial.partitions.map((p) => p.transform))

@@ -8,7 +8,8 @@ import type { PartitionState } from './state.js'
 import {
   applyHooks,
   bump,
-  claimingRawFile,
+  type ClaimingRecord,
+  claimingFile,
   type PartialTransform,
   type TransformStageOptions,
   transformContext,
@@ -35,12 +36,12 @@ export async function settleClaims(
   opts: TransformStageOptions,
 ): Promise<PartialTransform | undefined> {
   const { seen } = opts
-  const { claimLines, claimHashes, claiming } = transformed
+  const { claimLines, claimHashes } = transformed
   const redo = new Set<number>()
   for (let i = 0; i < claimHashes.length; i++)
     if (seen.has(claimHashes[i] as number)) redo.add(claimLines[i] as number)
   if (redo.size === 0) return transformed
-  for (const line of redo) if (!claiming.get(line)?.clean) return undefined
+  if (!opts.speculative) return undefined // no records kept aside: cannot happen in a serial run
 
   // The claims that stand, each with the record that made it, and how many each record to redo made.
   const standing = new Map<number, number>()
@@ -82,9 +83,7 @@ export async function settleClaims(
   const eventsFile = `${opts.paths.events(p)}.partial`
   const settledFile = `${eventsFile}.settled`
   const events = new LineCursor(readPlainLineChunks(eventsFile))
-  // The raw lines of the claiming records, in the order of `claiming`.
-  const raw = new LineCursor(readPlainLineChunks(claimingRawFile(opts.paths, p)))
-  const claimingLines = claiming.keys()
+  const claiming = new LineCursor(readPlainLineChunks(claimingFile(opts.paths, p)))
   const out = await LineWriter.open(settledFile)
   let complete = false
   try {
@@ -97,9 +96,19 @@ export async function settleClaims(
         if (flushing) await flushing
       }
     }
+    // The kept-aside record of `line` and its raw line; the file holds the claiming records in line order.
+    const keptAside = async (): Promise<{ record: ClaimingRecord; raw: Buffer }> => {
+      for (;;) {
+        const meta = await claiming.next()
+        const raw = await claiming.next()
+        if (meta === undefined || raw === undefined) throw new Error(`no record kept aside for line ${line}`)
+        const record = JSON.parse(meta.toString('utf8')) as ClaimingRecord
+        if (record.line === line) return { record, raw }
+      }
+    }
     for (line of [...redo].sort((a, b) => a - b)) {
-      const record = claiming.get(line)
-      if (!record) return undefined
+      const { record, raw } = await keptAside()
+      if (!record.clean) return undefined
       await copyEventsUpTo(record.outStart)
       for (let i = 0; i < record.outCount; i++, outIndex++) {
         const old = await events.next()
@@ -109,19 +118,13 @@ export async function settleClaims(
         bump(counts.byName, event, -1)
         bump(counts.byDay, utcDay(timestamp), -1)
       }
-      let bytes: Buffer | undefined
-      for (let at = claimingLines.next().value; ; at = claimingLines.next().value) {
-        bytes = await raw.next()
-        if (at === undefined || bytes === undefined) throw new Error(`no raw record kept for line ${line}`)
-        if (at === line) break
-      }
       reclaimed.clear()
       unexpected = false
       replay = record.inPartition
       replayed = 0
       let result: TransformResult
       try {
-        result = opts.source.transform(JSON.parse((bytes as Buffer).toString('utf8')), ctx)
+        result = opts.source.transform(JSON.parse(raw.toString('utf8')), ctx)
       } catch {
         return undefined
       }
@@ -158,7 +161,7 @@ export async function settleClaims(
   } finally {
     await out.close(complete)
     await events.close()
-    await raw.close()
+    await claiming.close()
     if (!complete) await rm(settledFile, { force: true })
   }
   await rename(settledFile, eventsFile)
@@ -169,6 +172,5 @@ export async function settleClaims(
     ...(last ? { last } : {}),
     claimLines: kept.map((i) => claimLines[i] as number),
     claimHashes: kept.map((i) => claimHashes[i] as number),
-    claiming,
   }
 }

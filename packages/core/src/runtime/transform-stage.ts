@@ -28,15 +28,24 @@ export interface TransformStageOptions {
   hooks: EventHook[]
   signal: AbortSignal
   onRecords?(n: number): void
+  /**
+   * Set on a worker thread, whose `seen` may lag: records that claim a key are then kept aside (see
+   * `claimingFile`) so that `commitTransform` can settle them. A serial run needs none of it.
+   */
+  speculative?: boolean
 }
 
-/** Raw lines of the records that claimed a `once` key, beside the partial events file. */
-export const claimingRawFile = (paths: JobPaths, p: PartitionState) => `${paths.events(p)}.claiming`
+/**
+ * Beside the partial events file, two lines per record that claimed a `once` key: its `ClaimingRecord` and
+ * its raw line. On disk, not in memory, so a huge partition costs no more memory than a small one.
+ */
+export const claimingFile = (paths: JobPaths, p: PartitionState) => `${paths.events(p)}.claiming`
 
 export type TransformCounts = ReturnType<typeof emptyTransformCounts>
 
 /** A record that claimed a `once` key: where its events sit in the events file, to replace them if need be. */
 export interface ClaimingRecord {
+  line: number
   outStart: number
   outCount: number
   /** Staged every event it produced: no reject, no filter. Only those can be re-transformed in place. */
@@ -53,7 +62,6 @@ export interface PartialTransform {
   /** Every `ctx.once` that answered true, in order: the record's line and the key's hash. */
   claimLines: number[]
   claimHashes: number[]
-  claiming: Map<number, ClaimingRecord>
 }
 
 export function bump(counts: Record<string, number>, key: string, by = 1): void {
@@ -119,12 +127,10 @@ export async function transformToPartial(
   await mkdir(paths.seen, { recursive: true })
   const out = await LineWriter.open(`${eventsFile}.partial`)
   const rejects = await LineWriter.open(`${rejectsFile}.partial`)
-  // The raw lines of records that claimed a key, in order: settling reads them back instead of
-  // inflating the whole raw file again.
-  const claimingRaw = await LineWriter.open(claimingRawFile(paths, p))
+  // Settling reads these back instead of inflating the whole raw file again.
+  const claimingOut = opts.speculative ? await LineWriter.open(claimingFile(paths, p)) : undefined
   const claimLines: number[] = []
   const claimHashes: number[] = []
-  const claiming = new Map<number, ClaimingRecord>()
   // Keys first seen in this partition; kept local until commit so a redo sees the same state.
   const localSeen = new SeenSet()
   const inPartition = new SeenSet()
@@ -247,10 +253,18 @@ export async function transformToPartial(
         const outStart = t.events
         if (inPartitionAnswers.length > 0) inPartitionAnswers = []
         const { staged, clean } = await transformRecord(line)
-        if (claimLines.length > claimsBefore) {
-          claiming.set(lineNo, { outStart, outCount: staged, clean, inPartition: inPartitionAnswers })
-          const flushing = claimingRaw.write(line)
+        if (claimingOut && claimLines.length > claimsBefore) {
+          const record: ClaimingRecord = {
+            line: lineNo,
+            outStart,
+            outCount: staged,
+            clean,
+            inPartition: inPartitionAnswers,
+          }
+          const flushing = claimingOut.write(JSON.stringify(record))
           if (flushing) await flushing
+          const flushingRaw = claimingOut.write(line)
+          if (flushingRaw) await flushingRaw
         }
       }
     }
@@ -259,7 +273,7 @@ export async function transformToPartial(
     await out.close()
     await rejects.close()
     // Scratch: read back by this process right away, or redone with the partition after a crash.
-    await claimingRaw.close(false)
+    await claimingOut?.close(false)
   }
   return {
     counts: t,
@@ -267,7 +281,6 @@ export async function transformToPartial(
     ...(last ? { last } : {}),
     claimLines,
     claimHashes,
-    claiming,
   }
 }
 
@@ -290,7 +303,7 @@ export async function commitTransform(
   await rename(`${eventsFile}.partial`, eventsFile)
   await rename(`${rejectsFile}.partial`, rejectsFile)
   await fsyncDir(path.dirname(eventsFile))
-  await rm(claimingRawFile(paths, p), { force: true })
+  await rm(claimingFile(paths, p), { force: true })
   for (const h of settled.claimHashes) opts.seen.add(h)
   p.transform = {
     ...settled.counts,

@@ -48,6 +48,7 @@ async function start(): Promise<TransformStageOptions> {
     hooks,
     // The main thread terminates the worker to stop it.
     signal: new AbortController().signal,
+    speculative: true,
   }
 }
 
