@@ -24,7 +24,7 @@ await close()
 const runs = []
 for (const workers of [1, 2]) {
   const result = await runNode('transform-timed.mjs', [connector, staged.jobDir, JSON.stringify(config)], {
-    env: { BENCH_WORKERS: String(workers), ...(process.env.PROFILE ? { PROFILE: process.env.PROFILE } : {}) },
+    env: { BENCH_WORKERS: String(workers), PROFILE: workers === 1 ? (process.env.PROFILE ?? '') : '' },
   })
   if (result.code !== 0) throw new Error(`transform-timed.mjs exited ${result.code}`)
   const { code: _, ...figures } = result

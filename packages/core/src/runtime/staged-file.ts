@@ -213,9 +213,13 @@ export class LineWriter {
   }
 
   async close(sync = true): Promise<void> {
-    await this.flush()
-    if (sync) await this.handle.sync()
-    await this.handle.close()
+    try {
+      await this.flush()
+      if (sync) await this.handle.sync()
+    } finally {
+      // A failed write (full disk) must not leak the descriptor.
+      await this.handle.close()
+    }
   }
 }
 
