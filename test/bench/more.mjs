@@ -20,6 +20,9 @@ export async function benchMemory(small, large) {
         'wall s': fmt(r.totalMs / 1000, 1),
         'events/s': fmt((r.sent / r.totalMs) * 1000),
         'peak RSS MB': fmt(r.maxRssMb),
+        // Sampled every 50 ms: what the peak is made of (JS heap, and Buffers outside it).
+        'peak heap MB': fmt(r.peakMb.heapUsed),
+        'peak Buffers MB': fmt(r.peakMb.arrayBuffers),
         raw: r,
       })
     }

@@ -58,6 +58,12 @@ const destination = {
   close: async () => inner.close?.(),
 }
 
+// Peaks of the parts of memory, sampled: what peak RSS is made of.
+const peaks = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 }
+const sampler = setInterval(() => {
+  const m = process.memoryUsage()
+  for (const k of Object.keys(peaks)) peaks[k] = Math.max(peaks[k], m[k] / 1048576)
+}, 50)
 const started = performance.now()
 const result = await runImport({
   source: syntheticSource,
@@ -77,6 +83,7 @@ const result = await runImport({
   },
 })
 const ended = performance.now()
+clearInterval(sampler)
 if (session && loadStarted) {
   const { profile } = await session.post('Profiler.stop')
   ;(await import('node:fs')).writeFileSync(process.env.PROFILE, JSON.stringify(profile))
@@ -90,6 +97,7 @@ process.stdout.write(
     ms: ended - (mode === 'load' || mode === 'gated' ? loadStarted : started),
     totalMs: ended - started,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
+    peakMb: Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.round(v)])),
     // CPU the importer spent while loading (main thread and zlib's thread pool).
     loadCpuMs: cpu ? (cpu.user + cpu.system) / 1000 : null,
     stagedFiles: readdirSync(eventsDir)
