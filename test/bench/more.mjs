@@ -8,12 +8,15 @@ import { benchTempDir, fmt, here, runNode, startServer } from './lib.mjs'
 
 const temp = benchTempDir
 
-/** Peak RSS of a whole ph-import job (export + transform + load) at two sizes. */
-export async function benchMemory(small, large) {
+/**
+ * Peak RSS of a whole ph-import job (export + transform + load) at growing sizes: flat means the peak
+ * stops growing once the run is long enough to reach its steady state.
+ */
+export async function benchMemory(...sizes) {
   const sink = await startServer('sink.mjs')
   const rows = []
   try {
-    for (const events of [small, large]) {
+    for (const events of sizes) {
       const r = await runNode('ph-import-load.mjs', [sink.url, events, temp('ph-mem-'), 'full'])
       rows.push({
         events: fmt(events),
@@ -29,9 +32,12 @@ export async function benchMemory(small, large) {
   } finally {
     sink.stop()
   }
-  const [a, b] = rows.map((r) => r.raw.maxRssMb)
-  rows[1]['vs smaller'] = `${fmt(((b - a) / a) * 100, 1)}%`
-  rows[0]['vs smaller'] = ''
+  const base = rows[0].raw.maxRssMb
+  for (const [i, row] of rows.entries()) {
+    const previous = rows[i - 1]?.raw.maxRssMb
+    row[`vs ${rows[0].events}`] = i === 0 ? '' : `${fmt(((row.raw.maxRssMb - base) / base) * 100, 1)}%`
+    row['vs previous'] = previous ? `${fmt(((row.raw.maxRssMb - previous) / previous) * 100, 1)}%` : ''
+  }
   return rows
 }
 

@@ -35,7 +35,9 @@ async function section(name, fn) {
 
 await section('load', () => (quick ? benchLoad(20_000) : benchLoad(1_000_000, 3)))
 await section('transform', () => benchTransform(quick ? 5_000 : 200_000))
-await section('memory', () => (quick ? benchMemory(10_000, 50_000) : benchMemory(1_000_000, 5_000_000)))
+await section('memory', () =>
+  quick ? benchMemory(10_000, 50_000) : benchMemory(1_000_000, 5_000_000, 10_000_000),
+)
 await section('pacing', () => benchPacing(2000, quick ? 3 : 30))
 await section('e2e', () => benchEndToEnd(quick ? 5_000 : 200_000))
 
