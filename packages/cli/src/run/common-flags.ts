@@ -53,7 +53,7 @@ export const sendFlags = {
   }),
   workers: number('workers', { min: 1 })({
     description:
-      'transform on this many worker threads (default 1: the main thread); worth it with 4+ CPU cores',
+      'transform up to this many partitions at once on worker threads (default 1: the main thread); for machines with more than 2 cores',
     helpGroup: 'GLOBAL',
   }),
   'dry-run': Flags.boolean({
