@@ -191,10 +191,16 @@ export async function benchTransform(events) {
     for (const r of runs) {
       rows.push({
         connector,
-        workers: r.workers === 1 ? 'none' : String(r.workers),
+        workers:
+          r.requested === 1
+            ? 'none'
+            : r.workers === r.requested
+              ? String(r.workers)
+              : `${r.workers} (one partition)`,
         records: fmt(r.records),
         events: fmt(r.events),
         'records/s': fmt((r.records / r.ms) * 1000),
+        'per round': r.rounds.map((ms) => fmt((r.records / ms) * 1000)).join(' / '),
         'CPU µs/record': fmt((r.cpuMs * 1000) / r.records, 1),
         'vs serial': `${fmt(serial.ms / r.ms, 2)}x`,
         'peak RSS MB': fmt(r.maxRssMb),

@@ -24,7 +24,10 @@ if (session) {
   await session.post('Profiler.start')
 }
 // BENCH_WORKERS=n transforms on n worker threads, committed in order as the producer does; 1 = this thread.
-const workers = Number(process.env.BENCH_WORKERS ?? 2)
+const partitions = loadOrder(state.partitions)
+// As the runtime does: never more workers than partitions (a single CSV file is one partition).
+const requested = Number(process.env.BENCH_WORKERS ?? 2)
+const workers = Math.min(requested, partitions.length)
 const pool =
   workers > 1
     ? new TransformPool(
@@ -39,7 +42,6 @@ const pool =
         seen,
       )
     : undefined
-const partitions = loadOrder(state.partitions)
 const cpuBefore = process.cpuUsage()
 const started = performance.now()
 if (pool) {
@@ -84,4 +86,6 @@ if (session) {
 }
 const cpuMs = (cpu.user + cpu.system) / 1000
 const maxRssMb = process.resourceUsage().maxRSS / 1024
-process.stdout.write(`${JSON.stringify({ connector, workers, records, events, ms, cpuMs, maxRssMb })}\n`)
+process.stdout.write(
+  `${JSON.stringify({ connector, requested, workers, records, events, ms, cpuMs, maxRssMb })}\n`,
+)

@@ -42,9 +42,10 @@ it('the quick benchmark runs every section and delivers every event', async () =
 
   const transform = results.sections.transform!
   // Each connector serial and on worker threads: the same records in, the same events out.
-  expect(transform.map((r) => `${r.connector} ${r.workers}`)).toEqual(
-    ['csv', 'jsonl', 'amplitude', 'mixpanel'].flatMap((c) => [`${c} none`, `${c} 2`]),
+  expect(transform.map((r) => r.connector)).toEqual(
+    ['csv', 'jsonl', 'amplitude', 'mixpanel'].flatMap((c) => [c, c]),
   )
+  expect(transform.map((r, i) => (i % 2 === 0) === (r.workers === 'none'))).not.toContain(false)
   for (const row of transform) expect(Number(String(row.records).replace(/,/g, ''))).toBeGreaterThan(0)
   for (let i = 0; i < transform.length; i += 2)
     expect([transform[i + 1]!.records, transform[i + 1]!.events]).toEqual([

@@ -152,7 +152,15 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     const stats = resumedStats(state, checkpoint)
     const s = state
     const producer = async () => {
-      const pool = startTransformPool(options, { identity: s.identity, jobDir: paths.dir }, seen)
+      const pool = startTransformPool(
+        options,
+        {
+          identity: s.identity,
+          jobDir: paths.dir,
+          partitionsToTransform: s.partitions.filter((p) => p.transform.status !== 'done').length,
+        },
+        seen,
+      )
       // Stopping the workers fails whatever waits on them, so the producer stops with the run.
       const stopPool = () => void pool?.close()
       abort.signal.addEventListener('abort', stopPool)

@@ -139,14 +139,15 @@ export class TransformPool {
 /** The pool `options.transformWorkers` asks for, or undefined to transform on the calling thread. */
 export function startTransformPool(
   options: RunImportOptions,
-  job: { identity: string; jobDir: string },
+  job: { identity: string; jobDir: string; partitionsToTransform: number },
   seen: SeenSet,
 ): TransformPool | undefined {
   const workers = options.transformWorkers
   if (!workers) return undefined
   // A hook given as a function cannot cross to another thread.
   if (options.transformHook && !workers.hookModule) return undefined
-  const size = workers.count ?? Math.min(4, availableParallelism())
+  // More workers than partitions would only cost their start-up (one CSV file is one partition).
+  const size = Math.min(workers.count ?? Math.min(4, availableParallelism()), job.partitionsToTransform)
   if (size < 2) return undefined
   return new TransformPool(
     {
