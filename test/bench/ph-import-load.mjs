@@ -97,7 +97,6 @@ process.stdout.write(
     ms: ended - (mode === 'load' || mode === 'gated' ? loadStarted : started),
     totalMs: ended - started,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
-    liveAfterGcMb: (globalThis.gc?.(), Math.round(process.memoryUsage().heapUsed / 1048576)),
     peakMb: Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.round(v)])),
     // CPU the importer spent while loading (main thread and zlib's thread pool).
     loadCpuMs: cpu ? (cpu.user + cpu.system) / 1000 : null,
