@@ -27,7 +27,7 @@ import {
   saveState,
 } from './state.js'
 import { resumedStats, startStatsTicker } from './stats-ticker.js'
-import { startTransformPool } from './transform-pool.js'
+import { withTransformPool } from './transform-pool.js'
 
 export { jobIdFor } from './job-id.js'
 export type { ProgressEvent, RunImportOptions, RunResult } from './run-options.js'
@@ -151,46 +151,35 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     const checkpoint = await readLoadCheckpoint(paths)
     const stats = resumedStats(state, checkpoint)
     const s = state
-    const producer = async () => {
-      const pool = startTransformPool(
+    const producer = () =>
+      withTransformPool(
         options,
-        {
-          identity: s.identity,
-          jobDir: paths.dir,
-          partitionsToTransform: s.partitions.filter((p) => p.transform.status !== 'done').length,
-        },
+        { identity: s.identity, jobDir: paths.dir, state: s },
         seen,
+        abort.signal,
+        (pool) =>
+          produce({
+            state: s,
+            source,
+            sourceCtx,
+            config,
+            paths,
+            backoff,
+            clock,
+            save,
+            emit,
+            warn,
+            redact,
+            readiness,
+            stats,
+            seen,
+            hooks,
+            signal: abort.signal,
+            exportCheckpointMs: options.exportCheckpointMs ?? 1000,
+            mappingOverrides: options.mapping?.source ?? {},
+            ...(pool ? { pool } : {}),
+          }),
       )
-      // Stopping the workers fails whatever waits on them, so the producer stops with the run.
-      const stopPool = () => void pool?.close()
-      abort.signal.addEventListener('abort', stopPool)
-      try {
-        await produce({
-          state: s,
-          source,
-          sourceCtx,
-          config,
-          paths,
-          backoff,
-          clock,
-          save,
-          emit,
-          warn,
-          redact,
-          readiness,
-          stats,
-          seen,
-          hooks,
-          signal: abort.signal,
-          exportCheckpointMs: options.exportCheckpointMs ?? 1000,
-          mappingOverrides: options.mapping?.source ?? {},
-          ...(pool ? { pool } : {}),
-        })
-      } finally {
-        abort.signal.removeEventListener('abort', stopPool)
-        await pool?.close()
-      }
-    }
 
     // A batch of at most a quarter second of the rate: the server's token bucket (PostHog's, the sandbox's)
     // then never sees a burst near its capacity, even with network jitter between our clock and theirs.

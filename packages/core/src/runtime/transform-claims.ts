@@ -5,14 +5,12 @@ import { utcDay } from '../util/time.js'
 import { SeenSet } from './seen-set.js'
 import { LineCursor, LineWriter, readPlainLineChunks } from './staged-file.js'
 import type { PartitionState } from './state.js'
+import { applyHooks, bump, transformContext } from './transform-context.js'
 import {
-  applyHooks,
-  bump,
   type ClaimingRecord,
   claimingFile,
   type PartialTransform,
   type TransformStageOptions,
-  transformContext,
 } from './transform-stage.js'
 
 /**

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads'
 import type { MappingConfig } from '../contracts/mapping.js'
 import type { RunImportOptions } from './run-options.js'
 import type { SeenSet } from './seen-set.js'
-import type { PartitionState } from './state.js'
+import type { JobState, PartitionState } from './state.js'
 
 /** What a worker needs to rebuild the transform on its own thread: modules to import, not functions. */
 export interface WorkerSetup {
@@ -136,10 +136,31 @@ export class TransformPool {
   }
 }
 
-/** The pool `options.transformWorkers` asks for, or undefined to transform on the calling thread. */
-export function startTransformPool(
+/**
+ * Runs `run` with the pool `options.transformWorkers` asks for (or none: transform on the calling thread),
+ * and stops the workers when it ends or the job is aborted; stopping fails whatever waits on them.
+ */
+export async function withTransformPool<T>(
   options: RunImportOptions,
-  job: { identity: string; jobDir: string; partitionsToTransform: number },
+  job: { identity: string; jobDir: string; state: JobState },
+  seen: SeenSet,
+  signal: AbortSignal,
+  run: (pool: TransformPool | undefined) => Promise<T>,
+): Promise<T> {
+  const pool = startTransformPool(options, job, seen)
+  const stop = () => void pool?.close()
+  signal.addEventListener('abort', stop)
+  try {
+    return await run(pool)
+  } finally {
+    signal.removeEventListener('abort', stop)
+    await pool?.close()
+  }
+}
+
+function startTransformPool(
+  options: RunImportOptions,
+  job: { identity: string; jobDir: string; state: JobState },
   seen: SeenSet,
 ): TransformPool | undefined {
   const workers = options.transformWorkers
@@ -147,7 +168,8 @@ export function startTransformPool(
   // A hook given as a function cannot cross to another thread.
   if (options.transformHook && !workers.hookModule) return undefined
   // More workers than partitions would only cost their start-up (one CSV file is one partition).
-  const size = Math.min(workers.count ?? Math.min(4, availableParallelism()), job.partitionsToTransform)
+  const toTransform = job.state.partitions.filter((p) => p.transform.status !== 'done').length
+  const size = Math.min(workers.count ?? Math.min(4, availableParallelism()), toTransform)
   if (size < 2) return undefined
   return new TransformPool(
     {

@@ -1,16 +1,16 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventHook } from '../contracts/mapping.js'
-import { type PostHogEvent, validateEvent } from '../contracts/posthog-event.js'
-import type { AnySource, TransformContext, TransformResult } from '../contracts/source.js'
+import { validateEvent } from '../contracts/posthog-event.js'
+import type { AnySource, TransformResult } from '../contracts/source.js'
 import { isFiltered, isRejection } from '../contracts/source.js'
 import { utcDay } from '../util/time.js'
-import { contentHash, deterministicUuid } from '../util/uuid.js'
 import { fsyncDir, sha256File } from './atomic-fs.js'
 import { SeenSet } from './seen-set.js'
 import { LineWriter, readGzipLineChunks } from './staged-file.js'
-import { emptyTransformCounts, type JobPaths, type PartitionState, toPartition } from './state.js'
+import { emptyTransformCounts, type JobPaths, type PartitionState } from './state.js'
 import { settleClaims } from './transform-claims.js'
+import { applyHooks, bump, transformContext } from './transform-context.js'
 
 export interface TransformStageOptions {
   source: AnySource
@@ -62,51 +62,6 @@ export interface PartialTransform {
   /** Every `ctx.once` that answered true, in order: the record's line and the key's hash. */
   claimLines: number[]
   claimHashes: number[]
-}
-
-export function bump(counts: Record<string, number>, key: string, by = 1): void {
-  const next = (counts[key] ?? 0) + by
-  if (next === 0) delete counts[key]
-  else counts[key] = next
-}
-
-export function applyHooks(events: PostHogEvent[], hooks: EventHook[]): PostHogEvent[] {
-  let current = events
-  for (const hook of hooks) {
-    const next: typeof current = []
-    for (const e of current) {
-      const out = hook(e)
-      if (out == null) continue
-      if (Array.isArray(out)) next.push(...out)
-      else next.push(out)
-    }
-    current = next
-  }
-  return current
-}
-
-/** The context handed to the connector's `transform`, with the runtime's answer to `once`/`onceInPartition`. */
-export function transformContext(
-  p: PartitionState,
-  opts: TransformStageOptions,
-  once: (key: string) => boolean,
-  onceInPartition: (key: string) => boolean,
-): TransformContext {
-  const { source } = opts
-  return {
-    source: source.name,
-    identity: opts.identity,
-    config: opts.config,
-    mappingOverrides: opts.mappingOverrides ?? {},
-    partition: toPartition(p),
-    uuid: (...parts) => deterministicUuid(source.name, opts.identity, parts.join('\u0000')),
-    uuidFromContent: (record) =>
-      deterministicUuid(source.name, opts.identity, `content:${contentHash(record)}`),
-    once,
-    onceInPartition,
-    reject: (code, message) => ({ rejected: true, code, message }),
-    filter: (reason) => ({ filtered: true, reason }),
-  }
 }
 
 /**

@@ -1,0 +1,52 @@
+import type { EventHook } from '../contracts/mapping.js'
+import type { PostHogEvent } from '../contracts/posthog-event.js'
+import type { TransformContext } from '../contracts/source.js'
+import { contentHash, deterministicUuid } from '../util/uuid.js'
+import { type PartitionState, toPartition } from './state.js'
+import type { TransformStageOptions } from './transform-stage.js'
+
+/** Adds to a count; a count back at zero is removed, as if never counted. */
+export function bump(counts: Record<string, number>, key: string, by = 1): void {
+  const next = (counts[key] ?? 0) + by
+  if (next === 0) delete counts[key]
+  else counts[key] = next
+}
+
+export function applyHooks(events: PostHogEvent[], hooks: EventHook[]): PostHogEvent[] {
+  let current = events
+  for (const hook of hooks) {
+    const next: typeof current = []
+    for (const e of current) {
+      const out = hook(e)
+      if (out == null) continue
+      if (Array.isArray(out)) next.push(...out)
+      else next.push(out)
+    }
+    current = next
+  }
+  return current
+}
+
+/** The context handed to the connector's `transform`, with the runtime's answer to `once`/`onceInPartition`. */
+export function transformContext(
+  p: PartitionState,
+  opts: TransformStageOptions,
+  once: (key: string) => boolean,
+  onceInPartition: (key: string) => boolean,
+): TransformContext {
+  const { source } = opts
+  return {
+    source: source.name,
+    identity: opts.identity,
+    config: opts.config,
+    mappingOverrides: opts.mappingOverrides ?? {},
+    partition: toPartition(p),
+    uuid: (...parts) => deterministicUuid(source.name, opts.identity, parts.join('\u0000')),
+    uuidFromContent: (record) =>
+      deterministicUuid(source.name, opts.identity, `content:${contentHash(record)}`),
+    once,
+    onceInPartition,
+    reject: (code, message) => ({ rejected: true, code, message }),
+    filter: (reason) => ({ filtered: true, reason }),
+  }
+}
