@@ -13,6 +13,9 @@ afterAll(() => fake?.close())
 const line = (e: PostHogEvent) => JSON.stringify(e)
 const sourceModule = import.meta.resolve('@ph-import/connector-mixpanel')
 
+// Each one-day window exports slower than it transforms, so a worker rarely transforms before the previous
+// partition's keys reach it: this proves the pipeline with Mixpanel's data, while the settling of wrong
+// `once` answers is proven by core's transform-claims test and the Amplitude one.
 describe('transform on worker threads', () => {
   it('delivers the same events, identifies and report as a serial run', async () => {
     // One-day windows: many partitions, several on the workers at once.
