@@ -11,7 +11,8 @@ import { openStoredJob, parseWithSecrets, storedSource, storedTransform } from '
 import { loadMappingFile } from '../run/user-files.js'
 import { n, table } from '../ui/format.js'
 
-const { 'posthog-host': _host, output: _output, ...send } = sendFlags
+// A retry replays dead letters through a source built here, which worker threads cannot import: no --workers.
+const { 'posthog-host': _host, output: _output, workers: _workers, ...send } = sendFlags
 const flags = {
   ...send,
   'posthog-host': Flags.string({
