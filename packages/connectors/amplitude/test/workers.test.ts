@@ -47,4 +47,17 @@ describe('transform on worker threads', () => {
     const identifies = parallel.events.filter((e) => e.event === '$identify').map((e) => e.uuid)
     expect(new Set(identifies).size).toBe(identifies.length)
   })
+
+  it('a connector module the workers cannot load fails the job, saying which module and what to do', async () => {
+    const missing = new URL('./no-such-connector.js', import.meta.url).href
+    const run = await importToFile(
+      fake,
+      { end: '2024-03-02' },
+      { transformWorkers: { sourceModule: missing, count: 2 } },
+    )
+    expect(run.result.status).toBe('failed')
+    expect(run.result.report.error?.message).toContain(`could not load the connector module ${missing}`)
+    expect(run.result.report.error?.message).toContain('run without --workers')
+    expect(run.events).toEqual([])
+  })
 })

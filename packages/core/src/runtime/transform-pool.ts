@@ -40,6 +40,13 @@ function revive(error: Extract<ToMain, { type: 'failed' }>['error']): Error {
   return Object.assign(new Error(error.message), error)
 }
 
+/** A worker that failed as a worker (not a partition's error): the way out is the main thread. */
+function workerFailure(error: Error): Error {
+  return new Error(`${error.message}; ${WITHOUT_WORKERS}`)
+}
+
+export const WITHOUT_WORKERS = 'run without --workers (transformWorkers) to transform on the main thread'
+
 /**
  * Worker threads that transform partitions side by side, committed strictly in job order (see
  * transform-claims.ts for how `ctx.once` stays exactly as a serial run answers it). Each worker holds a
@@ -60,7 +67,9 @@ export class TransformPool {
       const worker = new Worker(url, { workerData: setup })
       worker.on('message', (message: ToMain) => this.settle(message))
       worker.on('error', (error) => this.failWorker(worker, error))
-      worker.on('exit', (code) => this.failWorker(worker, new Error(`transform worker exited (${code})`)))
+      worker.on('exit', (code) =>
+        this.failWorker(worker, new Error(`a transform worker stopped (exit code ${code})`)),
+      )
       if (initial.length > 0) worker.postMessage({ type: 'seen', hashes: initial } satisfies ToWorker)
       this.busy.set(worker, 0)
       return worker
@@ -126,12 +135,13 @@ export class TransformPool {
 
   private failWorker(worker: Worker, error: Error): void {
     // The first cause wins: an uncaught error is followed by the exit it causes.
-    if (!this.dead.has(worker)) this.dead.set(worker, error)
+    if (!this.dead.has(worker)) this.dead.set(worker, workerFailure(error))
+    const failure = this.dead.get(worker) as Error
     // A worker terminated by close() has nothing waiting on it any more.
     for (const [id, waiting] of this.waiting) {
       if (waiting.worker !== worker) continue
       this.waiting.delete(id)
-      waiting.reject(error)
+      waiting.reject(failure)
     }
   }
 }

@@ -8,7 +8,7 @@ import { compileMapping, type EventHook } from '../contracts/mapping.js'
 import type { AnySource } from '../contracts/source.js'
 import { SeenSet } from './seen-set.js'
 import { JobPaths, type PartitionState } from './state.js'
-import type { ToMain, ToWorker, WorkerSetup } from './transform-pool.js'
+import { type ToMain, type ToWorker, WITHOUT_WORKERS, type WorkerSetup } from './transform-pool.js'
 import {
   commitTransform,
   type PartialTransform,
@@ -33,11 +33,26 @@ function describe(error: unknown): Extract<ToMain, { type: 'failed' }>['error'] 
   }
 }
 
+/** The default export of a module the worker must import itself, or an error that says which and why. */
+async function defaultExport<T>(what: string, url: string): Promise<T> {
+  let value: unknown
+  try {
+    value = ((await import(url)) as { default?: unknown }).default
+  } catch (error) {
+    throw new Error(
+      `a transform worker could not load the ${what} ${url}: ${(error as Error).message}; ${WITHOUT_WORKERS}`,
+    )
+  }
+  if (value === undefined)
+    throw new Error(`a transform worker found no default export in the ${what} ${url}; ${WITHOUT_WORKERS}`)
+  return value as T
+}
+
 async function start(): Promise<TransformStageOptions> {
-  const source = ((await import(setup.sourceModule)) as { default: AnySource }).default
+  const source = await defaultExport<AnySource>('connector module', setup.sourceModule)
   const hooks: EventHook[] = []
   if (setup.mapping) hooks.push(compileMapping(setup.mapping))
-  if (setup.hookModule) hooks.push(((await import(setup.hookModule)) as { default: EventHook }).default)
+  if (setup.hookModule) hooks.push(await defaultExport<EventHook>('--transform module', setup.hookModule))
   return {
     source,
     identity: setup.identity,
