@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -133,6 +134,13 @@ describe('partitions transformed side by side, settled at commit', () => {
     expect(jobFiles(parallelDir)).toEqual(jobFiles(serialDir))
     expect(parallel.partitions.map((p) => p.transform)).toEqual(serial.partitions.map((p) => p.transform))
     expect(seen.size).toBe(serialSeen.size)
+    // Digests are taken while writing, never by reading back: they must still name the final bytes.
+    for (const p of parallel.partitions)
+      expect(p.transform.sha256).toBe(
+        createHash('sha256')
+          .update(readFileSync(parallel.paths.events(p)))
+          .digest('hex'),
+      )
     // Not vacuous: every later partition had identifies to drop at commit, and some of its own to keep.
     const identifies = (p: PartitionState) => p.transform.byName.$identify ?? 0
     for (const [i, p] of parallel.partitions.entries()) {

@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { type FileHandle, open, truncate } from 'node:fs/promises'
 import { promisify } from 'node:util'
@@ -159,10 +160,45 @@ const LINE_WRITER_CAPACITY = 1 << 20
 export class LineWriter {
   private buffer = Buffer.allocUnsafe(LINE_WRITER_CAPACITY)
   private used = 0
-  private constructor(private readonly handle: FileHandle) {}
+  private written = 0
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly hash: Hash | undefined,
+  ) {}
 
-  static async open(file: string, mode: 'w' | 'a' = 'w'): Promise<LineWriter> {
-    return new LineWriter(await open(file, mode))
+  /**
+   * `sha256`: hash the bytes as they are written (a new file only), so the caller gets the file's digest
+   * from `sha256()` without reading the file back.
+   */
+  static async open(
+    file: string,
+    mode: 'w' | 'a' = 'w',
+    opts: { sha256?: boolean } = {},
+  ): Promise<LineWriter> {
+    if (opts.sha256 && mode !== 'w') throw new Error('LineWriter hashes new files only')
+    return new LineWriter(await open(file, mode), opts.sha256 ? createHash('sha256') : undefined)
+  }
+
+  /** Bytes written so far, buffered ones included: where the next line starts in a new file. */
+  get position(): number {
+    return this.written + this.used
+  }
+
+  /** The hex sha256 of everything written, once closed (`sha256` asked at open). */
+  sha256(): string {
+    if (!this.hash) throw new Error('LineWriter opened without sha256')
+    return this.hash.digest('hex')
+  }
+
+  /** Appends bytes as they are (lines with their newlines, copied from another file). */
+  async append(bytes: Uint8Array): Promise<void> {
+    if (this.used + bytes.length <= LINE_WRITER_CAPACITY) {
+      this.buffer.set(bytes, this.used)
+      this.used += bytes.length
+      return
+    }
+    await this.flush()
+    await this.writeFully(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length))
   }
 
   /** Buffers a line; returns a promise only when the buffer must be flushed first (await it then). */
@@ -205,6 +241,8 @@ export class LineWriter {
 
   /** FileHandle.write may write less than asked (a full disk on the way, a signal): loop until done. */
   private async writeFully(data: Buffer): Promise<void> {
+    this.hash?.update(data)
+    this.written += data.length
     let offset = 0
     while (offset < data.length) {
       const { bytesWritten } = await this.handle.write(data, offset, data.length - offset)
@@ -246,6 +284,55 @@ export class LineCursor<T extends { length: number }> {
       this.chunk = value
       this.index = 0
     }
+  }
+
+  async close(): Promise<void> {
+    await this.iterator.return?.()
+  }
+}
+
+/**
+ * Walks a file front to back in large reads, handing on byte ranges as views (see transform-claims, which
+ * copies most of a file and replaces a few ranges). One read per megabyte, not per range.
+ */
+export class ByteCursor {
+  private chunk: Buffer = Buffer.alloc(0)
+  private at = 0
+  /** The file offset of the next byte. */
+  position = 0
+  private readonly iterator: AsyncIterator<Buffer>
+
+  constructor(private readonly file: string) {
+    this.iterator = createReadStream(file, { highWaterMark: 1 << 20 })[Symbol.asyncIterator]()
+  }
+
+  /** Hands each byte up to offset `end` (the end of the file if Infinity) to `take`, in order. */
+  async forEachUpTo(end: number, take: (bytes: Buffer) => Promise<void> | void): Promise<void> {
+    while (this.position < end) {
+      if (this.at === this.chunk.length) {
+        const { done, value } = await this.iterator.next()
+        if (done) {
+          if (end === Number.POSITIVE_INFINITY) return
+          throw new Error(`${this.file} ended at byte ${this.position}, before byte ${end}`)
+        }
+        this.chunk = value
+        this.at = 0
+      }
+      const n = Math.min(this.chunk.length - this.at, end - this.position)
+      // Each chunk is a fresh buffer from the stream: views of it stay valid.
+      await take(this.chunk.subarray(this.at, this.at + n))
+      this.at += n
+      this.position += n
+    }
+  }
+
+  /** The next `n` bytes, as one buffer. */
+  async take(n: number): Promise<Buffer> {
+    const parts: Buffer[] = []
+    await this.forEachUpTo(this.position + n, (bytes) => {
+      parts.push(bytes)
+    })
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import { validateEvent } from '../contracts/posthog-event.js'
 import { isFiltered, isRejection, type TransformResult } from '../contracts/source.js'
 import { utcDay } from '../util/time.js'
 import { SeenSet } from './seen-set.js'
-import { LineCursor, LineWriter, readPlainLineChunks } from './staged-file.js'
+import { ByteCursor, LineCursor, LineWriter, readPlainLineChunks } from './staged-file.js'
 import type { PartitionState } from './state.js'
 import { applyHooks, bump, transformContext } from './transform-context.js'
 import {
@@ -80,19 +80,19 @@ export async function settleClaims(
   let { first, last } = transformed
   const eventsFile = `${opts.paths.events(p)}.partial`
   const settledFile = `${eventsFile}.settled`
-  const events = new LineCursor(readPlainLineChunks(eventsFile))
+  const events = new ByteCursor(eventsFile)
   const claiming = new LineCursor(readPlainLineChunks(claimingFile(opts.paths, p)))
-  const out = await LineWriter.open(settledFile)
+  const out = await LineWriter.open(settledFile, 'w', { sha256: true })
   let complete = false
   try {
-    let outIndex = 0
-    const copyEventsUpTo = async (end: number) => {
-      for (; outIndex < end; outIndex++) {
-        const line = await events.next()
-        if (line === undefined) throw new Error(`${eventsFile} ended before line ${end}`)
-        const flushing = out.writeBytes(line)
-        if (flushing) await flushing
-      }
+    // Everything between the records to redo is copied as bytes, a megabyte at a time: no line splitting.
+    const copyUpTo = (end: number) => events.forEachUpTo(end, (bytes) => out.append(bytes))
+    // The events a record staged the first time, to take them out of the counts.
+    const eventsOf = async (record: ClaimingRecord) => {
+      const lines = (await events.take(record.outBytes)).toString('utf8').split('\n').slice(0, -1)
+      if (lines.length !== record.outCount)
+        throw new Error(`${eventsFile} holds ${lines.length} events for line ${line}, not ${record.outCount}`)
+      return lines.map((l) => JSON.parse(l) as { event: string; timestamp: string })
     }
     // The kept-aside record of `line` and its raw line; the file holds the claiming records in line order.
     const keptAside = async (): Promise<{ record: ClaimingRecord; raw: Buffer }> => {
@@ -107,11 +107,8 @@ export async function settleClaims(
     for (line of [...redo].sort((a, b) => a - b)) {
       const { record, raw } = await keptAside()
       if (!record.clean) return undefined
-      await copyEventsUpTo(record.outStart)
-      for (let i = 0; i < record.outCount; i++, outIndex++) {
-        const old = await events.next()
-        if (old === undefined) throw new Error(`${eventsFile} ended inside the events of line ${line}`)
-        const { event, timestamp } = JSON.parse(old.toString('utf8')) as { event: string; timestamp: string }
+      await copyUpTo(record.outByte)
+      for (const { event, timestamp } of await eventsOf(record)) {
         counts.events--
         bump(counts.byName, event, -1)
         bump(counts.byDay, utcDay(timestamp), -1)
@@ -149,12 +146,7 @@ export async function settleClaims(
         if (last === undefined || event.timestamp > last) last = event.timestamp
       }
     }
-    for (;;) {
-      const line = await events.next()
-      if (line === undefined) break
-      const flushing = out.writeBytes(line)
-      if (flushing) await flushing
-    }
+    await copyUpTo(Number.POSITIVE_INFINITY)
     complete = true
   } finally {
     await out.close(complete)
@@ -170,5 +162,6 @@ export async function settleClaims(
     ...(last ? { last } : {}),
     claimLines: kept.map((i) => claimLines[i] as number),
     claimHashes: kept.map((i) => claimHashes[i] as number),
+    sha256: out.sha256(),
   }
 }

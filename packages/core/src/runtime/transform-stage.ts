@@ -5,7 +5,7 @@ import { validateEvent } from '../contracts/posthog-event.js'
 import type { AnySource, TransformResult } from '../contracts/source.js'
 import { isFiltered, isRejection } from '../contracts/source.js'
 import { utcDay } from '../util/time.js'
-import { fsyncDir, sha256File } from './atomic-fs.js'
+import { fsyncDir } from './atomic-fs.js'
 import { SeenSet } from './seen-set.js'
 import { LineWriter, readGzipLineChunks } from './staged-file.js'
 import { emptyTransformCounts, type JobPaths, type PartitionState } from './state.js'
@@ -46,7 +46,9 @@ export type TransformCounts = ReturnType<typeof emptyTransformCounts>
 /** A record that claimed a `once` key: where its events sit in the events file, to replace them if need be. */
 export interface ClaimingRecord {
   line: number
-  outStart: number
+  /** Its events' byte range in the events file, and how many events (lines) that is. */
+  outByte: number
+  outBytes: number
   outCount: number
   /** Staged every event it produced: no reject, no filter. Only those can be re-transformed in place. */
   clean: boolean
@@ -62,6 +64,8 @@ export interface PartialTransform {
   /** Every `ctx.once` that answered true, in order: the record's line and the key's hash. */
   claimLines: number[]
   claimHashes: number[]
+  /** Of the events file, hashed as it was written. */
+  sha256: string
 }
 
 /**
@@ -80,7 +84,7 @@ export async function transformToPartial(
   await mkdir(path.dirname(eventsFile), { recursive: true })
   await mkdir(path.dirname(rejectsFile), { recursive: true })
   await mkdir(paths.seen, { recursive: true })
-  const out = await LineWriter.open(`${eventsFile}.partial`)
+  const out = await LineWriter.open(`${eventsFile}.partial`, 'w', { sha256: true })
   const rejects = await LineWriter.open(`${rejectsFile}.partial`)
   // Settling reads these back instead of inflating the whole raw file again.
   const claimingOut = opts.speculative ? await LineWriter.open(claimingFile(paths, p)) : undefined
@@ -205,13 +209,14 @@ export async function transformToPartial(
           opts.onRecords?.(4096)
         }
         const claimsBefore = claimLines.length
-        const outStart = t.events
+        const outByte = out.position
         if (inPartitionAnswers.length > 0) inPartitionAnswers = []
         const { staged, clean } = await transformRecord(line)
         if (claimingOut && claimLines.length > claimsBefore) {
           const record: ClaimingRecord = {
             line: lineNo,
-            outStart,
+            outByte,
+            outBytes: out.position - outByte,
             outCount: staged,
             clean,
             inPartition: inPartitionAnswers,
@@ -236,6 +241,7 @@ export async function transformToPartial(
     ...(last ? { last } : {}),
     claimLines,
     claimHashes,
+    sha256: out.sha256(),
   }
 }
 
@@ -265,7 +271,7 @@ export async function commitTransform(
     status: 'done',
     ...(settled.first ? { firstTimestamp: settled.first } : {}),
     ...(settled.last ? { lastTimestamp: settled.last } : {}),
-    sha256: await sha256File(eventsFile),
+    sha256: settled.sha256,
   }
   return settled.claimHashes
 }
