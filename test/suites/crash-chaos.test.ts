@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { type FakeAmplitude, startFakeAmplitude } from '@ph-import/connector-amplitude/testing'
+import { seededRandom } from '@ph-import/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { amplitudeArgs, expectAmplitudeMapped } from './helpers/amplitude.js'
 import { armKill, type Stage, StageTracker, type Target } from './helpers/chaos.js'
 import { cliEnv, commonFlags, startCli, summaryOf, tempDir } from './helpers/cli.js'
-import { seededRandom } from './helpers/random.js'
 import { SandboxProcess } from './helpers/sandbox-process.js'
 import { expectExactAccounting, expectExactDelivery, readReport } from './helpers/verify.js'
 

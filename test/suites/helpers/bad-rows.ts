@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { seededRandom } from './random.js'
+import { seededRandom } from '@ph-import/testkit'
 
 /** A row of a bad-input file and what must become of it: a reject code, or delivery. */
 export interface Case {
