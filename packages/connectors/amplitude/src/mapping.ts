@@ -91,31 +91,40 @@ const MOBILE_OS = new Map([
   ['android', 'Android'],
 ])
 
+const text = (raw: Record<string, unknown>, key: string): string | undefined => {
+  const v = raw[key]
+  return typeof v === 'string' && v !== '' ? v : undefined
+}
+
 /**
  * Amplitude's web SDK stores the *browser* in os_name/os_version and the OS in device_type/device_family
  * (which is why PostHog's importer maps os_name → $browser); its mobile SDKs store the real OS there.
- * The platform field tells the two apart.
+ * The platform field tells the two apart. Writes into `out` (the event's properties): this runs per row.
  */
-export function deviceProperties(raw: Record<string, unknown>): Record<string, string> {
-  const str = (k: string) => (typeof raw[k] === 'string' && raw[k] !== '' ? (raw[k] as string) : undefined)
-  const out: Record<string, string> = {}
+export function deviceProperties(
+  raw: Record<string, unknown>,
+  out: Record<string, unknown> = {},
+): Record<string, unknown> {
   const put = (k: string, v: string | undefined) => {
     if (v !== undefined) out[k] = v
   }
-  const osName = str('os_name')
-  const platform = (str('platform') ?? '').toLowerCase()
+  const osName = text(raw, 'os_name')
+  const platform = (text(raw, 'platform') ?? '').toLowerCase()
   const mobileOs = MOBILE_OS.get((osName ?? '').toLowerCase())
   if (platform === 'web' || (!mobileOs && platform !== 'ios' && platform !== 'android')) {
     put('$browser', osName)
-    put('$browser_version', str('os_version'))
-    put('$os', str('device_family') ?? str('device_type'))
+    put('$browser_version', text(raw, 'os_version'))
+    put('$os', text(raw, 'device_family') ?? text(raw, 'device_type'))
   } else {
     put('$os', mobileOs ?? osName)
-    put('$os_version', str('os_version'))
-    put('$device_model', str('device_model') ?? str('device_type'))
+    put('$os_version', text(raw, 'os_version'))
+    put('$device_model', text(raw, 'device_model') ?? text(raw, 'device_type'))
   }
-  put('$device_manufacturer', str('device_manufacturer') ?? str('device_brand'))
-  put('$device_type', deviceType(platform, str('device_type') ?? str('device_family') ?? '', mobileOs))
+  put('$device_manufacturer', text(raw, 'device_manufacturer') ?? text(raw, 'device_brand'))
+  put(
+    '$device_type',
+    deviceType(platform, text(raw, 'device_type') ?? text(raw, 'device_family') ?? '', mobileOs),
+  )
   return out
 }
 

@@ -17,15 +17,19 @@ import { groupKeys, groupUpdates, personUpdates } from './persons.js'
 import type { AmplitudeConfig, RawAmplitudeEvent } from './schema.js'
 
 export const IMPORT_SOURCE = 'amplitude'
-const TOP_LEVEL_ENTRIES = Object.entries(TOP_LEVEL_PROPERTIES)
+const TOP_LEVEL_FIELDS = Object.keys(TOP_LEVEL_PROPERTIES)
+const TOP_LEVEL_NAMES = Object.values(TOP_LEVEL_PROPERTIES)
 
 const id = (v: unknown): string | undefined => {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v)
   return typeof v === 'string' && v.trim() !== '' ? v : undefined
 }
 
+const TIME_FIELDS = ['event_time', 'client_event_time', 'server_received_time'] as const
+
 function timestampOf(raw: RawAmplitudeEvent): string | undefined {
-  for (const v of [raw.event_time, raw.client_event_time, raw.server_received_time]) {
+  for (const field of TIME_FIELDS) {
+    const v = raw[field]
     const iso = typeof v === 'string' ? sqlDateTimeToIso(v) : undefined
     if (iso) return iso
   }
@@ -46,12 +50,11 @@ function eventProperties(raw: RawAmplitudeEvent, options: TransformOptions): Rec
   if (source && typeof source === 'object') {
     for (const key in source) props[options.eventProperties.get(key) ?? key] = source[key]
   }
-  for (const [field, name] of TOP_LEVEL_ENTRIES) {
-    const value = raw[field]
-    if (value !== undefined && value !== null && value !== '') props[name] = value
+  for (let i = 0; i < TOP_LEVEL_FIELDS.length; i++) {
+    const value = raw[TOP_LEVEL_FIELDS[i] as string]
+    if (value !== undefined && value !== null && value !== '') props[TOP_LEVEL_NAMES[i] as string] = value
   }
-  const device = deviceProperties(raw)
-  Object.assign(props, device)
+  deviceProperties(raw, props)
   const device_id = id(raw.device_id)
   if (device_id) props.$device_id = device_id
   const type = raw.event_type ?? ''
@@ -80,7 +83,11 @@ export function transformAmplitude(
   const type = typeof raw.event_type === 'string' ? raw.event_type : ''
   if (type === '') return ctx.reject('missing_event_name', 'event_type is missing')
   if (options.dropEvents.has(type)) return ctx.filter(type)
-  const distinctId = options.distinctIdFrom.map((f) => id(raw[f])).find((v) => v !== undefined)
+  let distinctId: string | undefined
+  for (const field of options.distinctIdFrom) {
+    distinctId = id(raw[field])
+    if (distinctId) break
+  }
   if (!distinctId) {
     return ctx.reject('missing_distinct_id', `neither ${options.distinctIdFrom.join(' nor ')} is set`)
   }
