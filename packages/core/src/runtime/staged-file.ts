@@ -158,8 +158,9 @@ const LINE_WRITER_CAPACITY = 1 << 20
  * into a 1 MB buffer: no joined string per flush and no second encoding pass when it is written.
  */
 export class LineWriter {
-  private buffer = Buffer.allocUnsafe(LINE_WRITER_CAPACITY)
+  private buffer: Buffer = Buffer.allocUnsafe(LINE_WRITER_CAPACITY)
   private used = 0
+  private spare: Buffer | undefined
   private written = 0
   private constructor(
     private readonly handle: FileHandle,
@@ -233,10 +234,15 @@ export class LineWriter {
 
   async flush(): Promise<void> {
     if (this.used === 0) return
-    const data = this.buffer.subarray(0, this.used)
-    this.buffer = Buffer.allocUnsafe(LINE_WRITER_CAPACITY)
+    const full = this.buffer
+    const data = full.subarray(0, this.used)
+    // Two buffers in turn, not a new megabyte per flush: Buffers are freed only when V8 collects their
+    // handles, so a fresh one per flush piles up garbage outside the heap between collections.
+    this.buffer = this.spare ?? Buffer.allocUnsafe(LINE_WRITER_CAPACITY)
+    this.spare = undefined
     this.used = 0
     await this.writeFully(data)
+    this.spare = full
   }
 
   /** FileHandle.write may write less than asked (a full disk on the way, a signal): loop until done. */
