@@ -5,7 +5,7 @@ import { utcDay } from '../util/time.js'
 import { SeenSet } from './seen-set.js'
 import { ByteCursor, LineCursor, LineWriter, readPlainLineChunks } from './staged-file.js'
 import type { PartitionState } from './state.js'
-import { applyHooks, bump, transformContext } from './transform-context.js'
+import { applyHooks, bump, type TimeSpan, transformContext, widen } from './transform-context.js'
 import {
   type ClaimingRecord,
   claimingFile,
@@ -22,8 +22,8 @@ import {
  * got such a "true" are transformed again, with the answers a serial run would have given, and their lines
  * replaced in the events file; the result is byte for byte what a serial run writes.
  *
- * One approximation: `first`/`last` timestamps only widen, so an event dropped here can leave them wider
- * than a serial run's (they feed the recency warning and the report, never delivery).
+ * The partition's first/last timestamps are recomputed from the records that claimed nothing (tracked
+ * during the transform), the claiming records that stand, and the records redone.
  *
  * Returns the settled transform, or undefined when the partition must be transformed again whole: a record
  * to redo was rejected or filtered, or its second transform asked `once` about keys the first did not.
@@ -77,7 +77,8 @@ export async function settleClaims(
     },
   )
   const counts = structuredClone(transformed.counts)
-  let { first, last } = transformed
+  // Recomputed from the parts: records that claimed nothing, claiming records kept, records redone.
+  const span: TimeSpan = { ...transformed.unclaimed }
   const eventsFile = `${opts.paths.events(p)}.partial`
   const settledFile = `${eventsFile}.settled`
   const events = new ByteCursor(eventsFile)
@@ -102,6 +103,9 @@ export async function settleClaims(
         if (meta === undefined || raw === undefined) throw new Error(`no record kept aside for line ${line}`)
         const record = JSON.parse(meta.toString('utf8')) as ClaimingRecord
         if (record.line === line) return { record, raw }
+        // A claiming record that stands as it is.
+        widen(span, record.first)
+        widen(span, record.last)
       }
     }
     for (line of [...redo].sort((a, b) => a - b)) {
@@ -142,11 +146,17 @@ export async function settleClaims(
         counts.events++
         bump(counts.byName, event.event)
         bump(counts.byDay, utcDay(event.timestamp))
-        if (first === undefined || event.timestamp < first) first = event.timestamp
-        if (last === undefined || event.timestamp > last) last = event.timestamp
+        widen(span, event.timestamp)
       }
     }
     await copyUpTo(Number.POSITIVE_INFINITY)
+    for (;;) {
+      const meta = await claiming.next()
+      if (meta === undefined || (await claiming.next()) === undefined) break
+      const record = JSON.parse(meta.toString('utf8')) as ClaimingRecord
+      widen(span, record.first)
+      widen(span, record.last)
+    }
     complete = true
   } finally {
     await out.close(complete)
@@ -158,8 +168,7 @@ export async function settleClaims(
   const kept = claimHashes.map((h, i) => (seen.has(h) ? -1 : i)).filter((i) => i >= 0)
   return {
     counts,
-    ...(first ? { first } : {}),
-    ...(last ? { last } : {}),
+    ...span,
     claimLines: kept.map((i) => claimLines[i] as number),
     claimHashes: kept.map((i) => claimHashes[i] as number),
     sha256: out.sha256(),

@@ -12,6 +12,19 @@ export function bump(counts: Record<string, number>, key: string, by = 1): void 
   else counts[key] = next
 }
 
+/** The earliest and latest of some events' timestamps (ISO UTC strings: their order is time order). */
+export interface TimeSpan {
+  first?: string
+  last?: string
+}
+
+/** Widens `span` to take in `timestamp` (or another span's ends). */
+export function widen(span: TimeSpan, timestamp: string | undefined): void {
+  if (timestamp === undefined) return
+  if (span.first === undefined || timestamp < span.first) span.first = timestamp
+  if (span.last === undefined || timestamp > span.last) span.last = timestamp
+}
+
 export function applyHooks(events: PostHogEvent[], hooks: EventHook[]): PostHogEvent[] {
   let current = events
   for (const hook of hooks) {

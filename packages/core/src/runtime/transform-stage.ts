@@ -10,7 +10,7 @@ import { SeenSet } from './seen-set.js'
 import { LineWriter, readGzipLineChunks } from './staged-file.js'
 import { emptyTransformCounts, type JobPaths, type PartitionState } from './state.js'
 import { settleClaims } from './transform-claims.js'
-import { applyHooks, bump, transformContext } from './transform-context.js'
+import { applyHooks, bump, type TimeSpan, transformContext, widen } from './transform-context.js'
 
 export interface TransformStageOptions {
   source: AnySource
@@ -54,6 +54,9 @@ export interface ClaimingRecord {
   clean: boolean
   /** Its `onceInPartition` answers in call order, replayed when it is transformed again. */
   inPartition: boolean[]
+  /** Its events' earliest and latest timestamps: the partition's span is recomputed without them if redone. */
+  first?: string
+  last?: string
 }
 
 /** A transformed partition whose files are still `.partial`: what `commitTransform` needs to finish it. */
@@ -64,6 +67,8 @@ export interface PartialTransform {
   /** Every `ctx.once` that answered true, in order: the record's line and the key's hash. */
   claimLines: number[]
   claimHashes: number[]
+  /** When speculative: the span of the events of records that claimed nothing, which settling never redoes. */
+  unclaimed?: TimeSpan
   /** Of the events file, hashed as it was written. */
   sha256: string
 }
@@ -95,8 +100,10 @@ export async function transformToPartial(
   const inPartition = new SeenSet()
   let inPartitionAnswers: boolean[] = []
   const t: TransformCounts = { ...p.transform, ...emptyTransformCounts() }
-  let first: string | undefined
-  let last: string | undefined
+  // Of every staged event; of the current record's; of the records that claimed nothing.
+  const span: TimeSpan = {}
+  let recordSpan: TimeSpan = {}
+  const unclaimed: TimeSpan = {}
   let lineNo = 0
   const ctx = transformContext(
     p,
@@ -185,8 +192,7 @@ export async function transformToPartial(
       t.events++
       bump(t.byName, event.event)
       bump(t.byDay, utcDay(event.timestamp))
-      if (first === undefined || event.timestamp < first) first = event.timestamp
-      if (last === undefined || event.timestamp > last) last = event.timestamp
+      widen(recordSpan, event.timestamp)
     }
     // Records are accounted once: staged if any of their events was, else rejected.
     if (staged > 0) {
@@ -211,8 +217,15 @@ export async function transformToPartial(
         const claimsBefore = claimLines.length
         const outByte = out.position
         if (inPartitionAnswers.length > 0) inPartitionAnswers = []
+        if (recordSpan.first !== undefined) recordSpan = {}
         const { staged, clean } = await transformRecord(line)
-        if (claimingOut && claimLines.length > claimsBefore) {
+        widen(span, recordSpan.first)
+        widen(span, recordSpan.last)
+        if (!claimingOut) continue
+        if (claimLines.length === claimsBefore) {
+          widen(unclaimed, recordSpan.first)
+          widen(unclaimed, recordSpan.last)
+        } else {
           const record: ClaimingRecord = {
             line: lineNo,
             outByte,
@@ -220,6 +233,7 @@ export async function transformToPartial(
             outCount: staged,
             clean,
             inPartition: inPartitionAnswers,
+            ...recordSpan,
           }
           const flushing = claimingOut.write(JSON.stringify(record))
           if (flushing) await flushing
@@ -237,10 +251,10 @@ export async function transformToPartial(
   }
   return {
     counts: t,
-    ...(first ? { first } : {}),
-    ...(last ? { last } : {}),
+    ...span,
     claimLines,
     claimHashes,
+    ...(claimingOut ? { unclaimed } : {}),
     sha256: out.sha256(),
   }
 }
