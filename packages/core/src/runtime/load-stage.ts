@@ -1,5 +1,6 @@
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { FatalError } from '../contracts/errors.js'
 import { appendLinesDurably, writeJsonAtomic } from './atomic-fs.js'
 import { type DeadLetter, type DeliverOptions, deliver } from './deliver.js'
 import { eventBatch } from './event-batch.js'
@@ -51,6 +52,24 @@ interface Batch {
   done: boolean
   dead: DeadLetter[]
   promise?: Promise<void>
+}
+
+/** A staged line as JSON, or as its text when it is not JSON (a file damaged on disk). */
+function parseOrText(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+function changedEventsFile(p: PartitionState, file: string, how: string): FatalError {
+  return new FatalError(
+    `partition ${p.key}: its staged events file ${file} ${how}: it changed after it was staged`,
+    {
+      hint: 'run the same command again: a resume checks the staged files and stages a changed one again',
+    },
+  )
 }
 
 async function readDeadLetteredLines(file: string): Promise<Set<number>> {
@@ -114,7 +133,7 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
             stage: 'load',
             code: d.code,
             message: d.message,
-            record: JSON.parse(batch.lines[d.index]!.toString('utf8')),
+            record: parseOrText(batch.lines[d.index]!.toString('utf8')),
           })
         })
         await appendLinesDurably(file, rows)
@@ -209,9 +228,20 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
         // Counts restart from the file: it is the record of what was dead-lettered before a crash.
         p.load.deadLettered = dead.size
       }
+      const eventsFile = paths.events(p)
+      // Checked at resume too (staged-check.ts); here for a file changed while the job runs.
+      const size = await stat(eventsFile).then(
+        (s) => s.size,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') throw changedEventsFile(p, eventsFile, 'is missing')
+          throw error
+        },
+      )
+      if (p.transform.bytes !== undefined && size !== p.transform.bytes)
+        throw changedEventsFile(p, eventsFile, `is ${size} bytes, not the ${p.transform.bytes} written`)
       let line = 0
       let queuedThrough = start
-      for await (const chunk of readPlainLineChunks(paths.events(p))) {
+      for await (const chunk of readPlainLineChunks(eventsFile)) {
         for (const wire of chunk) {
           line++
           if (line <= start || dead.has(line)) continue
@@ -228,6 +258,8 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
           if (opts.signal.aborted) throw opts.signal.reason
         }
       }
+      if (line !== p.transform.events)
+        throw changedEventsFile(p, eventsFile, `holds ${line} events, not the ${p.transform.events} staged`)
       lastQueued.set(p.key, queuedThrough)
       if (queuedThrough === start) {
         // Nothing left to send (the rest was dead-lettered before a crash): the partition is complete.

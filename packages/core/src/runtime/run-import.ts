@@ -18,6 +18,7 @@ import { RateLimiter } from './rate-limiter.js'
 import { assembleRejects, buildReport, writeReport } from './report.js'
 import type { ProgressEvent, RunImportOptions, RunResult } from './run-options.js'
 import { SeenSet } from './seen-set.js'
+import { checkStagedFiles, rebuildEvents } from './staged-check.js'
 import {
   JobPaths,
   type JobState,
@@ -137,18 +138,33 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     }
     await save()
 
-    const seen = new SeenSet()
-    for (const p of state.partitions)
-      if (p.transform.status === 'done') await seen.loadFile(paths.seenKeys(p))
     const hooks: EventHook[] = []
     if (options.mapping) hooks.push(compileMapping(options.mapping))
     if (options.transformHook) hooks.push(options.transformHook)
+    const checkpoint = await readLoadCheckpoint(paths)
+    if (resumed) {
+      // Nothing is sent from a staged file that is not the one this job wrote.
+      const rebuild = await checkStagedFiles(state, paths, checkpoint, warn)
+      for (const p of rebuild)
+        await rebuildEvents(p, state, {
+          source,
+          identity: state.identity,
+          config,
+          mappingOverrides: options.mapping?.source ?? {},
+          paths,
+          hooks,
+          signal: abort.signal,
+        })
+      await save()
+    }
+    const seen = new SeenSet()
+    for (const p of state.partitions)
+      if (p.transform.status === 'done') await seen.loadFile(paths.seenKeys(p))
 
     const rate = options.rate ?? 1000
     const limiter = new RateLimiter({ ratePerSecond: rate, clock })
     const readiness = new Readiness()
     const deferredFor = (p: PartitionState) => readiness.of(p)
-    const checkpoint = await readLoadCheckpoint(paths)
     const stats = resumedStats(state, checkpoint)
     const s = state
     const producer = () =>

@@ -44,6 +44,8 @@ export const PartitionState = z.object({
     firstTimestamp: z.string().optional(),
     lastTimestamp: z.string().optional(),
     sha256: z.string().optional(),
+    /** Size of the events file: a resume checks it before sending from the file (older jobs lack it). */
+    bytes: z.number().optional(),
   }),
   load: z.object({
     status: z.enum(['pending', 'done']),

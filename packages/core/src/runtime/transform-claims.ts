@@ -172,5 +172,6 @@ export async function settleClaims(
     claimLines: kept.map((i) => claimLines[i] as number),
     claimHashes: kept.map((i) => claimHashes[i] as number),
     sha256: out.sha256(),
+    bytes: out.position,
   }
 }

@@ -69,8 +69,9 @@ export interface PartialTransform {
   claimHashes: number[]
   /** When speculative: the span of the events of records that claimed nothing, which settling never redoes. */
   unclaimed?: TimeSpan
-  /** Of the events file, hashed as it was written. */
+  /** Of the events file, hashed as it was written, and its size. */
   sha256: string
+  bytes: number
 }
 
 /**
@@ -256,6 +257,7 @@ export async function transformToPartial(
     claimHashes,
     ...(claimingOut ? { unclaimed } : {}),
     sha256: out.sha256(),
+    bytes: out.position,
   }
 }
 
@@ -286,6 +288,7 @@ export async function commitTransform(
     ...(settled.first ? { firstTimestamp: settled.first } : {}),
     ...(settled.last ? { lastTimestamp: settled.last } : {}),
     sha256: settled.sha256,
+    bytes: settled.bytes,
   }
   return settled.claimHashes
 }
