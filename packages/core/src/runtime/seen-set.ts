@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
+import { isUuid } from '../util/uuid.js'
 
 /**
  * A compact set of 52-bit key hashes (open addressing over a Float64Array, 16 bytes per key at the
@@ -15,6 +16,19 @@ export class SeenSet {
     const digest = hash('md5', key, 'buffer') as unknown as Buffer
     // 52 bits fit a double exactly; 0 is reserved for "empty slot".
     return (digest.readUInt32BE(0) % 0x100000) * 0x100000000 + digest.readUInt32BE(4) + 1
+  }
+
+  /**
+   * As `hash`, without a digest for a key that is a UUID (already a uniform hash): 52 of its bits, the
+   * version nibble left out. For sets that live in memory only (`onceInPartition`); the persisted seen
+   * files keep `hash`, so that jobs staged by earlier versions resume with the same keys.
+   */
+  static hashInMemory(key: string): number {
+    if (!isUuid(key)) return SeenSet.hash(key)
+    // Hex digits 0-7, 9-12 and 15 (14 is the version nibble): 32 + 16 + 4 bits.
+    const high = Number.parseInt(key.slice(0, 8), 16)
+    const middle = Number.parseInt(key.slice(9, 13), 16)
+    return high * 0x100000 + middle * 16 + Number.parseInt(key.charAt(15), 16) + 1
   }
 
   get size(): number {

@@ -117,7 +117,7 @@ export async function transformToPartial(
       return true
     },
     (key) => {
-      const answer = inPartition.add(SeenSet.hash(key))
+      const answer = inPartition.add(SeenSet.hashInMemory(key))
       inPartitionAnswers.push(answer)
       return answer
     },
