@@ -134,7 +134,8 @@ describe('a resumed job checks its staged files before sending from them', () =>
     const out = path.join(dir, 'out.jsonl')
     const { paths, p2 } = await interruptedJob(dir, out)
     // Two lines joined into one: the size still matches, only the count of events can tell.
-    const bytes = readFileSync(paths.events(p2))
+    const original = readFileSync(paths.events(p2))
+    const bytes = Buffer.from(original)
     bytes[bytes.indexOf(0x0a)] = 0x20
     writeFileSync(paths.events(p2), bytes)
 
@@ -143,8 +144,13 @@ describe('a resumed job checks its staged files before sending from them', () =>
     expect(second.status).toBe('failed')
     expect(second.report.error?.message).toContain(paths.events(p2))
     const staged = p2.transform.events
-    expect(second.report.error?.message).toContain(`holds ${staged - 1} events, not the ${staged} staged`)
+    expect(second.report.error?.message).toContain(`held ${staged - 1} events, not the ${staged} staged`)
     const state = (await readState(paths)) as JobState
     expect(state.partitions.find((p) => p.key === p2.key)?.load.status).toBe('pending')
+
+    // As the hint says, the same command again stages that file anew and finishes the job.
+    const third = await resume(dir, out)
+    expect(third.status).toBe('done')
+    expect(readFileSync(paths.events(p2)).equals(original)).toBe(true)
   })
 })

@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { FatalError } from '../contracts/errors.js'
 import { appendLinesDurably, writeJsonAtomic } from './atomic-fs.js'
@@ -258,8 +258,12 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
           if (opts.signal.aborted) throw opts.signal.reason
         }
       }
-      if (line !== p.transform.events)
-        throw changedEventsFile(p, eventsFile, `holds ${line} events, not the ${p.transform.events} staged`)
+      if (line !== p.transform.events) {
+        // Same size, other lines: a resume's size check would pass it again. Removed, the resume stages it
+        // again (rebuilt byte for byte from the staged export, or refused if it cannot be).
+        await rm(eventsFile, { force: true })
+        throw changedEventsFile(p, eventsFile, `held ${line} events, not the ${p.transform.events} staged`)
+      }
       lastQueued.set(p.key, queuedThrough)
       if (queuedThrough === start) {
         // Nothing left to send (the rest was dead-lettered before a crash): the partition is complete.
