@@ -9,6 +9,20 @@ describe('deterministic uuids', () => {
     )
   })
 
+  it('never changes: uuids staged or sent by earlier versions must come out the same', () => {
+    // Pinned from the first implementation; a resend dedupes in PostHog only if these hold.
+    const pinned: [string, string, string, string][] = [
+      ['mixpanel', 'project:1234', 'insert_id\u0000abc', 'aca8a3c8-9abe-52fa-aab9-9aca57e76c73'],
+      ['amplitude', 'p', 'ünïcødé 日本語 🎉', 'e0d02823-7adb-5f7e-916c-7fe6f812c246'],
+      // Longer than the scratch buffer, in one and in two bytes a character.
+      ['csv', 'f', 'x'.repeat(5000), '895e189e-8e80-586a-b603-b5f2f2c6579d'],
+      ['csv', 'f', 'é'.repeat(1400), '13cbf252-f76f-56d2-a025-8357b06739a4'],
+      ['csv', 'f', '', '3d22df5f-63d3-5de1-a14f-ab7e4b07e342'],
+    ]
+    for (const [source, identity, key, uuid] of pinned)
+      expect(deterministicUuid(source, identity, key)).toBe(uuid)
+  })
+
   it('is stable for the same inputs and differs for any changed part', () => {
     const a = deterministicUuid('amplitude', 'project-1', 'evt-1')
     expect(deterministicUuid('amplitude', 'project-1', 'evt-1')).toBe(a)

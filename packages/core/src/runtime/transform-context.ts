@@ -1,7 +1,7 @@
 import type { EventHook } from '../contracts/mapping.js'
 import type { PostHogEvent } from '../contracts/posthog-event.js'
 import type { TransformContext } from '../contracts/source.js'
-import { contentHash, deterministicUuid } from '../util/uuid.js'
+import { contentHash, deterministicUuid, uuidV5 } from '../util/uuid.js'
 import { type PartitionState, toPartition } from './state.js'
 import type { TransformStageOptions } from './transform-stage.js'
 
@@ -48,13 +48,15 @@ export function transformContext(
   onceInPartition: (key: string) => boolean,
 ): TransformContext {
   const { source } = opts
+  // deterministicUuid's name, its constant part joined once rather than per event.
+  const uuidPrefix = `${source.name}\u0000${opts.identity}\u0000`
   return {
     source: source.name,
     identity: opts.identity,
     config: opts.config,
     mappingOverrides: opts.mappingOverrides ?? {},
     partition: toPartition(p),
-    uuid: (...parts) => deterministicUuid(source.name, opts.identity, parts.join('\u0000')),
+    uuid: (...parts) => uuidV5(uuidPrefix + parts.join('\u0000')),
     uuidFromContent: (record) =>
       deterministicUuid(source.name, opts.identity, `content:${contentHash(record)}`),
     once,

@@ -21,26 +21,44 @@ function uuidToBytes(uuid: string): Buffer {
   return Buffer.from(uuid.replace(/-/g, ''), 'hex')
 }
 
-function bytesToUuid(bytes: Buffer): string {
-  const hex = bytes.toString('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
+/** RFC 4122's variant bits (10xx) on a hex digit's low two bits. */
+const VARIANT_DIGITS = '89ab'
+
+/** A hex SHA-1 digest → UUIDv5: version nibble 5, RFC variant, 8-4-4-4-12. */
+function digestToUuid(hex: string): string {
+  const variant = VARIANT_DIGITS[Number.parseInt(hex.charAt(16), 16) & 3]
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+}
+
+/**
+ * Per namespace, a buffer holding its 16 bytes, then room for a name: a name is encoded straight after
+ * them, so a uuid costs no buffer allocations (this runs once or twice per event).
+ */
+const SCRATCH_BYTES = 4096
+const scratches = new Map<string, Buffer>()
+
+function scratchFor(namespace: string): Buffer {
+  let scratch = scratches.get(namespace)
+  if (!scratch) {
+    scratch = Buffer.alloc(SCRATCH_BYTES)
+    uuidToBytes(namespace).copy(scratch)
+    scratches.set(namespace, scratch)
+  }
+  return scratch
 }
 
 /** RFC 4122 UUIDv5 (SHA-1, name-based): same name, same uuid, on every run and machine. */
-const namespaceBytes = new Map<string, Buffer>()
-
 export function uuidV5(name: string, namespace: string = PH_IMPORT_NAMESPACE): string {
-  let ns = namespaceBytes.get(namespace)
-  if (!ns) {
-    ns = uuidToBytes(namespace)
-    namespaceBytes.set(namespace, ns)
+  const scratch = scratchFor(namespace)
+  // One-shot crypto.hash (Node >= 20.12) with hex output: no Hash object, no digest buffer.
+  if (name.length * 3 <= SCRATCH_BYTES - 16) {
+    const length = scratch.write(name, 16, 'utf8')
+    return digestToUuid(hash('sha1', scratch.subarray(0, 16 + length), 'hex'))
   }
-  // One-shot crypto.hash (Node >= 20.12) is several times cheaper than a Hash object per event.
-  const digest = hash('sha1', Buffer.concat([ns, Buffer.from(name, 'utf8')]), 'buffer') as unknown as Buffer
-  const bytes = digest.subarray(0, 16)
-  bytes[6] = (bytes[6]! & 0x0f) | 0x50
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80
-  return bytesToUuid(bytes)
+  // A UTF-16 unit is at most 3 UTF-8 bytes; a name that might not fit is joined the slow way.
+  return digestToUuid(
+    hash('sha1', Buffer.concat([scratch.subarray(0, 16), Buffer.from(name, 'utf8')]), 'hex'),
+  )
 }
 
 /** JSON with object keys sorted at every level, so equal records serialize identically. */
