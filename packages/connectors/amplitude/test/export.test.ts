@@ -185,4 +185,29 @@ describe('export against the fake Amplitude API', () => {
     expect(plain.map((e) => e.uuid).sort()).toEqual(want.map((r) => r.uuid).sort())
     expect(run.result.report.records.read).toBe(want.length)
   })
+  it('keeps no request on the job after its partition: no leak warning over a dozen partitions', async () => {
+    const now = new Date('2024-03-20T00:00:00Z')
+    const long = await startFakeAmplitude({
+      seed: 8,
+      start: '2024-03-01T00:00:00Z',
+      end: '2024-03-14T00:00:00Z',
+      events: 260,
+      now,
+    })
+    // Node warns once a signal holds 11 abort listeners; got adds one per stream request and never
+    // removes it from a stream read to its end.
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`)
+    process.on('warning', onWarning)
+    try {
+      const run = await importToFile(long, { start: '2024-03-01', end: '2024-03-13' }, { now })
+      expect(run.result.status).toBe('done')
+      expect(run.result.report.perPartition.length).toBe(13)
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings).toEqual([])
+    } finally {
+      process.off('warning', onWarning)
+      await long.close()
+    }
+  })
 })

@@ -28,6 +28,20 @@ export type ExportOutcome =
   | { status: 'split'; error: SplitPartition }
 
 /**
+ * A signal that aborts with `parent`, for one export attempt. got leaves a stream request's abort listener
+ * (and so the request) on the signal it was given until the request is destroyed, which a stream read to
+ * its end never is. On the job's signal they piled up, one per partition for the whole run, and Node
+ * warned of a leak from the eleventh on; on an attempt's own signal they go with it.
+ */
+function followAbort(parent: AbortSignal): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController()
+  const abort = () => controller.abort(parent.reason)
+  if (parent.aborted) abort()
+  else parent.addEventListener('abort', abort, { once: true })
+  return { signal: controller.signal, release: () => parent.removeEventListener('abort', abort) }
+}
+
+/**
  * Exports one partition into its staged gzip file. Without cursors a partition commits only when
  * its export finished (a half-export is redone from scratch); with cursors, each checkpoint commits
  * the pages before it, and a resume truncates to that point and continues from the cursor.
@@ -48,8 +62,15 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
     const scratchDir = paths.scratch(p)
     await mkdir(scratchDir, { recursive: true })
     let lastCheckpoint = opts.clock.now()
+    const attempt = followAbort(context.signal)
     try {
-      const pages = source.export({ ...context, partition: toPartition(p), cursor, scratchDir })
+      const pages = source.export({
+        ...context,
+        signal: attempt.signal,
+        partition: toPartition(p),
+        cursor,
+        scratchDir,
+      })
       for await (const page of pages) {
         if (context.signal.aborted) throw context.signal.reason
         for (const record of page.records) writer.write(record)
@@ -102,6 +123,8 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
       const delay = backoffDelay(p.export.attempts, opts.backoff, retryAfter)
       opts.onRetry?.(error, p.export.attempts, delay)
       await opts.clock.sleep(delay, context.signal)
+    } finally {
+      attempt.release()
     }
   }
 }
