@@ -158,6 +158,7 @@ export function estimateDuration(
     hours >= 1 ? `${hours.toFixed(1)} h` : seconds >= 60 ? `${Math.round(seconds / 60)} min` : `${seconds} s`
   return {
     seconds,
-    note: `${queries} Mixpanel queries at ${perHour}/hour (Mixpanel's limit) take at least ${human}; windows grow while days are small, so likely fewer`,
+    // Both limits named: "23 queries at 60/hour take 8 s" read as a contradiction.
+    note: `${queries} Mixpanel queries within its limits (${perHour}/hour, 3/second) take at least ${human}; windows grow while days are small, so likely fewer`,
   }
 }

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { estimateDuration, windowPartition } from '../src/plan.js'
+import type { MixpanelConfig } from '../src/schema.js'
 import { type FakeMixpanel, startFakeMixpanel } from '../src/testing.js'
 import { expectedUuid, importInto, serviceAccountConfig } from './helpers.js'
 
@@ -78,5 +80,25 @@ describe('window sizing from observed volume', () => {
       fake,
       events.filter((e) => e.properties.mp_lib !== undefined).map((e) => e.uuid),
     )
+  })
+})
+
+describe('the plan’s duration estimate', () => {
+  const day = (i: number) => new Date(Date.UTC(2024, 0, 1 + i)).toISOString().slice(0, 10)
+  const windows = (n: number) =>
+    Array.from({ length: n }, (_, i) => windowPartition({ split: 0 }, day(i), day(i)))
+  const config = { requestsPerHour: 60 } as MixpanelConfig
+
+  it('spends the first hour’s budget at 3 queries a second, and names both limits', () => {
+    const { seconds, note } = estimateDuration(windows(23), config)
+    expect(seconds).toBe(8)
+    expect(note).toBe(
+      '23 Mixpanel queries within its limits (60/hour, 3/second) take at least 8 s; windows grow while days are small, so likely fewer',
+    )
+  })
+
+  it('costs an hour per further hour’s budget', () => {
+    expect(estimateDuration(windows(150), config)).toMatchObject({ seconds: 5400 })
+    expect(estimateDuration(windows(150), config).note).toContain('take at least 1.5 h')
   })
 })
