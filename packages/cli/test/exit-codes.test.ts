@@ -97,6 +97,7 @@ describe('exit codes and messages', () => {
       expect(r.code).toBe(1)
       expect(r.stdout).toMatch(/FAILED/)
       expect(r.stdout).toMatch(/403|credential|key/i)
+      expect(r.stdout).toContain('Once the error above is dealt with, continue where it stopped:')
       expect(r.stdout).toContain('ph-import resume amplitude-')
       expect(`${r.stdout}${r.stderr}`).not.toContain('wrong-secret-value')
     })

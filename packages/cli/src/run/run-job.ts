@@ -60,6 +60,16 @@ const EXIT_BY_STATUS: Record<string, number> = {
   planned: EXIT.failed,
 }
 
+/**
+ * What the resume command is for. After a failure it works only once the cause is dealt with: running it
+ * straight after a refusal ("restore the job directory…") would fail the same way.
+ */
+const RESUME_LEAD: Record<string, string> = {
+  interrupted: 'To continue where it stopped:',
+  incomplete: 'To retry the partitions that failed (see the warnings above) and continue:',
+  failed: 'Once the error above is dealt with, continue where it stopped:',
+}
+
 export function resumeCommandFor(jobId: string, stateDir: string): string {
   const dir =
     path.resolve(stateDir) === path.resolve('.ph-import') ? '' : ` --state-dir ${JSON.stringify(stateDir)}`
@@ -217,7 +227,7 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
         envs.length > 0
           ? `\n(secrets are not stored: keep ${envs.join(', ')} set, or pass them as flags)`
           : ''
-      say(`\nTo continue where it stopped:\n  ${resumeCommand}${secrets}`)
+      say(`\n${RESUME_LEAD[result.status] ?? RESUME_LEAD.interrupted}\n  ${resumeCommand}${secrets}`)
     }
   }
   return { exitCode, result, resumeCommand, outputFile: file }
