@@ -75,6 +75,8 @@ export async function deliver(
       // the destination holding a batch we never saw acknowledged, sent again (duplicated) on resume. The
       // destination's own request timeout bounds the wait.
       await opts.destination.send(eventBatch(lines), { signal: IN_FLIGHT })
+      // From now on a refused connection is an outage to wait out (a restart, a deploy), not a wrong host.
+      if (opts.reach) opts.reach.acknowledged = true
       return []
     } catch (error) {
       if (opts.signal.aborted) throw opts.signal.reason

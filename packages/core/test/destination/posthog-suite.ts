@@ -226,6 +226,44 @@ export function posthogDestinationSuite(transport: Transport): void {
       expect(days).toEqual(['2024-01-01', '2024-01-02', '2024-01-03'])
     })
 
+    it('a destination that answered, then refuses connections for a while: the job waits it out and completes', async () => {
+      const dataDir = tempDir()
+      let down = await startSandbox({ port: 0, dataDir })
+      const { port } = down
+      const real = destination({ host: down.url })
+      let outage: Promise<void> | undefined
+      const result = await runImport({
+        source: inlineSource,
+        config: { days: 3, perDay: 200 },
+        destination: {
+          ...real,
+          send: async (batch, options) => {
+            await real.send(batch, options)
+            // After the first acknowledged batch: nothing listens for 600 ms (a restart, a deploy), then the
+            // same server is back on the same port with the same data. That is several refused attempts.
+            outage ??= (async () => {
+              await down.close()
+              await new Promise((resolve) => setTimeout(resolve, 600))
+              down = await startSandbox({ port, dataDir })
+            })()
+          },
+        },
+        stateDir: tempDir(),
+        rate: 1e6,
+        batchSize: 50,
+        backoff: { baseMs: 50, maxMs: 100, maxAttempts: 40 },
+      })
+      await outage
+      try {
+        expect(result.report.error).toBeUndefined()
+        expect(result.status).toBe('done')
+        const expected = [0, 1, 2].flatMap((day) => uuidsOf(eventLines(200, { day, prefix: `d${day}` })))
+        expect(down.uniqueUuids()).toEqual(new Set(expected))
+      } finally {
+        await down.close()
+      }
+    })
+
     it('413: a batch over the body limit is split until it fits; an oversized event is dead-lettered alone', async () => {
       const small = await startSandbox({
         port: 0,
