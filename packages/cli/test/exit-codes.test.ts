@@ -102,6 +102,27 @@ describe('exit codes and messages', () => {
       expect(`${r.stdout}${r.stderr}`).not.toContain('wrong-secret-value')
     })
 
+    it('0 for resuming a finished job: says there is nothing left, without asking for its secrets', async () => {
+      const run = await cli(
+        ['amplitude', '--base-url', fake.url, '--start', '2024-01-01', '--end', '2024-01-01', '--dry-run'],
+        { cwd: dir, env: { ...env, AMPLITUDE_API_KEY: fake.apiKey, AMPLITUDE_SECRET_KEY: fake.secretKey } },
+      )
+      expect(run.code).toBe(0)
+      const jobId = /job (amplitude-[0-9a-f]+): done/.exec(run.stdout)?.[1]
+      expect(jobId).toBeDefined()
+      const r = await cli(['resume', jobId as string], { cwd: dir, env })
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain(`Job ${jobId} is done: nothing left to resume`)
+      expect(r.stdout).toMatch(/events\s+\d+ loaded/)
+      const json = await cli(['resume', jobId as string, '--json'], { cwd: dir, env })
+      expect(json.code).toBe(0)
+      expect(JsonLine.parse(JSON.parse(json.stdout.trim()))).toMatchObject({
+        type: 'summary',
+        status: 'done',
+        jobId,
+      })
+    })
+
     it('0 with --json: every line matches the documented schema, the last is the summary', async () => {
       const r = await cli(
         [

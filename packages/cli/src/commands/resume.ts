@@ -1,10 +1,12 @@
 import { Args, Flags } from '@oclif/core'
+import { loadJob } from '@ph-import/core'
 import { BaseCommand } from '../base-command.js'
 import { sendFlags } from '../run/common-flags.js'
 import { defined, runOptions, type SendFlagValues } from '../run/from-flags.js'
 import type { JobSettings } from '../run/job-settings.js'
 import { runJob } from '../run/run-job.js'
 import { openStoredJob, parseWithSecrets, storedSource, storedTransform } from '../run/stored-job.js'
+import { formatReport } from '../ui/report.js'
 
 const { 'posthog-host': _host, output: _output, 'dry-run': _dry, ...overridable } = sendFlags
 const flags = {
@@ -31,6 +33,16 @@ export default class Resume extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags: first } = await this.parse(Resume)
+    const done = await loadJob(first['state-dir'], args.id)
+    // A finished job has nothing left to send: say so without asking for its secrets again.
+    if (done.state.status === 'done' && done.report) {
+      const { jobId } = done.state
+      this.out(
+        `${formatReport(done.report)}\n\nJob ${jobId} is done: nothing left to resume. To import the same range again from the start, run the original command with --fresh (events sent again keep their uuids, which PostHog deduplicates).`,
+        { type: 'summary', jobId, jobDir: done.paths.dir, status: 'done', exitCode: 0, report: done.report },
+      )
+      return
+    }
     const job = await openStoredJob(first['state-dir'], args.id)
     const parsed = await parseWithSecrets(this.argv, job, flags)
     const values = parsed.flags as unknown as SendFlagValues
