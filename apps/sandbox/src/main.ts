@@ -18,6 +18,7 @@ const HELP = `Usage: node apps/sandbox/dist/main.js [options]
   --latency-ms <n>         fixed delay per request (env SANDBOX_LATENCY_MS)
   --latency-jitter-ms <n>  extra random delay (env SANDBOX_LATENCY_JITTER_MS)
   --drop-rate <0..1>       share of connections reset without answer (env SANDBOX_DROP_RATE)
+  --over-quota-rate <0..1> share of requests answered 200 but not stored (env SANDBOX_OVER_QUOTA_RATE)
   -h, --help`
 
 const FAULT_FLAGS = {
@@ -28,6 +29,7 @@ const FAULT_FLAGS = {
   'latency-ms': 'latencyMs',
   'latency-jitter-ms': 'latencyJitterMs',
   'drop-rate': 'dropRate',
+  'over-quota-rate': 'overQuotaRate',
 } as const
 
 const envName = (flag: string) => `SANDBOX_${flag.toUpperCase().replaceAll('-', '_')}`

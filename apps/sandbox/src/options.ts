@@ -38,6 +38,14 @@ export const FaultConfig = z.object({
     .default(0)
     .describe('share of requests whose socket is destroyed without an answer'),
   failNext: z.array(FailNext).default([]).describe('scripted failures, consumed in order'),
+  overQuotaRate: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe(
+      'share of valid requests answered 200 but not stored, as PostHog does for a project over its billing quota',
+    ),
 })
 /** What callers pass: every knob optional. */
 export type FaultConfig = z.input<typeof FaultConfig>
@@ -45,6 +53,9 @@ export type FaultConfig = z.input<typeof FaultConfig>
 export type ActiveFaults = z.output<typeof FaultConfig>
 
 export const DEFAULT_API_KEY = 'phc_sandbox'
+/** The personal API key (`phx_`) and project id the sandbox's query API answers to. */
+export const DEFAULT_PERSONAL_API_KEY = 'phx_sandbox'
+export const SANDBOX_PROJECT_ID = '1'
 /** Capture's BATCH_BODY_SIZE (rust/capture/src/router.rs). */
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
 /** Kafka's message.max.bytes default in capture: a bigger event is EventTooBig. */
@@ -59,6 +70,10 @@ export const SandboxOptions = z.object({
     .default('./.sandbox-data')
     .describe("directory for the SQLite file, or ':memory:' for a throwaway store"),
   apiKeys: z.array(z.string().min(1)).min(1).default([DEFAULT_API_KEY]).describe('project API keys accepted'),
+  personalApiKeys: z
+    .array(z.string().min(1))
+    .default([DEFAULT_PERSONAL_API_KEY])
+    .describe('personal API keys the query API accepts (Authorization: Bearer)'),
   faults: FaultConfig.default(FaultConfig.parse({})).describe('fault injection at start'),
   maxBodyBytes: z
     .number()

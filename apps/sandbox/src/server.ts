@@ -5,6 +5,7 @@ import type { SandboxContext } from './context.js'
 import { FaultInjector } from './faults/injector.js'
 import { sendJson } from './http/respond.js'
 import { type ActiveFaults, type FaultConfig, SandboxOptions } from './options.js'
+import { handleHogQL, QUERY_PATH } from './query/hogql.js'
 import { handleQuery, resetAll } from './query/routes.js'
 import { EventStore } from './store/event-store.js'
 import { readPersons, readStats } from './store/queries.js'
@@ -41,6 +42,8 @@ async function route(ctx: SandboxContext, req: IncomingMessage, res: ServerRespo
     }
     return sendJson(res, 405, { error: 'capture takes POST' }, { Allow: 'POST, OPTIONS' })
   }
+  const project = QUERY_PATH.exec(path)?.[1]
+  if (project !== undefined) return handleHogQL(ctx, req, res, project)
   if (!(await handleQuery(ctx, req, res, url, baseUrl)))
     sendJson(res, 404, { error: `no route ${url.pathname}` })
 }

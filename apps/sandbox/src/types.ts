@@ -31,6 +31,8 @@ export interface FaultCounters {
   dropped: number
   delayed: number
   fail_next: number
+  /** Requests answered 200 whose events were not stored (`overQuotaRate`). */
+  over_quota: number
 }
 
 export interface SandboxStats {

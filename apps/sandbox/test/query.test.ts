@@ -103,3 +103,58 @@ describe('query API', () => {
     expect(html).not.toMatch(/<script|https?:\/\/(?!127)/)
   })
 })
+
+describe("PostHog's query API, for ph-import verify's daily counts", () => {
+  const dailyCounts = (source: string, from = '2024-01-01', to = '2024-01-04') =>
+    [
+      "SELECT toDate(toTimeZone(timestamp, 'UTC')) AS day, count(DISTINCT uuid) AS events FROM events",
+      `WHERE timestamp >= toDateTime('${from} 00:00:00', 'UTC') AND timestamp < toDateTime('${to} 00:00:00', 'UTC')`,
+      `AND properties.$import_source = '${source}'`,
+      'GROUP BY day ORDER BY day LIMIT 50000',
+    ].join(' ')
+  const ask = (body: unknown, { key = 'phx_sandbox', project = '1' } = {}) =>
+    fetch(`${sandbox().url}/api/projects/${project}/query/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify(body),
+    })
+
+  it('counts distinct uuids per UTC day for one import source, in the range', async () => {
+    const twice = makeEvent({ timestamp: '2024-01-01T23:59:59Z', properties: { $import_source: 'csv' } })
+    await sendBatch(sandbox(), [
+      twice,
+      twice,
+      makeEvent({ timestamp: '2024-01-02T00:00:00Z', properties: { $import_source: 'csv' } }),
+      makeEvent({ timestamp: '2024-01-02T05:00:00Z', properties: { $import_source: 'csv' } }),
+      makeEvent({ timestamp: '2024-01-02T05:00:00Z', properties: { $import_source: 'amplitude' } }),
+      makeEvent({ timestamp: '2024-01-04T00:00:00Z', properties: { $import_source: 'csv' } }),
+    ])
+    const response = await ask({ query: { kind: 'HogQLQuery', query: dailyCounts('csv') } })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({
+      results: [
+        ['2024-01-01', 1],
+        ['2024-01-02', 2],
+      ],
+      columns: ['day', 'events'],
+    })
+  })
+
+  it("answers PostHog's errors: 401 for another key, 404 for another project, 400 for other queries", async () => {
+    const query = { query: { kind: 'HogQLQuery', query: dailyCounts('csv') } }
+    const unauthorized = await ask(query, { key: 'phx_other' })
+    expect(unauthorized.status).toBe(401)
+    expect(await unauthorized.json()).toMatchObject({ type: 'authentication_error' })
+    expect((await ask(query, { project: '2' })).status).toBe(404)
+    const other = await ask({ query: { kind: 'HogQLQuery', query: 'SELECT count() FROM events' } })
+    expect(other.status).toBe(400)
+    expect(await other.json()).toMatchObject({ type: 'validation_error' })
+  })
+
+  it('over quota: answers 200 and stores nothing, counted in stats.faults.over_quota', async () => {
+    sandbox().setFaults({ overQuotaRate: 1 })
+    const response = await sendBatch(sandbox(), makeEvents(5))
+    expect(response.status).toBe(200)
+    expect(sandbox().stats()).toMatchObject({ received: 0, faults: { over_quota: 1 } })
+  })
+})

@@ -104,4 +104,60 @@ describe('importing into the sandbox', () => {
     expect(stats.unique_uuids).toBe(12)
     expect(stats.received).toBe(12)
   })
+  it('verify: counts the job in PostHog by day, and names the days PostHog did not keep', async () => {
+    sandbox.reset()
+    await writeEventsCsv(path.join(dir, 'verify.csv'), 400)
+    const query = (id: string, extra: string[] = [], keys: Record<string, string> = {}) =>
+      cli(['verify', id, '--state-dir', 'verify-state', ...extra], {
+        cwd: dir,
+        env: { ...env, POSTHOG_PERSONAL_API_KEY: 'phx_sandbox', POSTHOG_PROJECT_ID: '1', ...keys },
+      })
+    // PostHog answers 200 and keeps nothing for a project over its quota: the job alone cannot tell.
+    sandbox.setFaults({ overQuotaRate: 0.3 })
+    const run = await cli(
+      ['csv', '--files', 'verify.csv', '--batch-size', '20', '--state-dir', 'verify-state'],
+      {
+        cwd: dir,
+        env,
+      },
+    )
+    sandbox.setFaults({})
+    expect(run.code).toBe(0)
+    expect(sandbox.stats().faults.over_quota).toBeGreaterThan(0)
+    const kept = sandbox.uniqueUuids().size
+    expect(kept).toBeLessThan(400)
+
+    const short = await query('csv')
+    expect(short.code).toBe(1)
+    expect(short.stdout).toMatch(/4 compared: \d match, [1-4] short, 0 over/)
+    expect(short.stdout).toContain(`job 400 loaded, PostHog ${kept} (${400 - kept} missing)`)
+    expect(short.stdout).toMatch(/2024-01-01 +100 +\d+ +-\d+/)
+    expect(short.stdout).toContain('--fresh')
+
+    // Sent again, PostHog keeps what it dropped and deduplicates the rest by uuid.
+    const again = await cli(
+      ['csv', '--files', 'verify.csv', '--batch-size', '20', '--state-dir', 'verify-state', '--fresh'],
+      { cwd: dir, env },
+    )
+    expect(again.code).toBe(0)
+    const ok = await query('csv', ['--json'])
+    expect(ok.code).toBe(0)
+    const line = JSON.parse(ok.stdout.trim()) as { ok: boolean; missing: number; days: unknown[] }
+    expect(line).toMatchObject({ type: 'verify', ok: true, missing: 0 })
+    expect(line.days).toEqual([
+      { day: '2024-01-01', job: 100, posthog: 100 },
+      { day: '2024-01-02', job: 100, posthog: 100 },
+      { day: '2024-01-04', job: 100, posthog: 100 },
+      { day: '2024-01-05', job: 100, posthog: 100 },
+    ])
+
+    const refused = await query('csv', [], { POSTHOG_PERSONAL_API_KEY: 'phx_not_this_one' })
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/refused the personal API key \(HTTP 401\)/)
+    expect(refused.stderr).toContain('Query Read')
+    expect(`${refused.stdout}${refused.stderr}`).not.toContain('phx_not_this_one')
+    const noProject = await query('csv', [], { POSTHOG_PROJECT_ID: '999' })
+    expect(noProject.code).toBe(1)
+    expect(noProject.stderr).toMatch(/has no project 999 \(HTTP 404\)/)
+  })
 })

@@ -6,6 +6,12 @@ export * from './contracts/posthog-event.js'
 export * from './contracts/source.js'
 export { createFileDestination, FileDestinationConfig } from './destinations/file.js'
 export {
+  appHost,
+  countEventsByDay,
+  type DailyCountsOptions,
+  dailyCountsQuery,
+} from './destinations/posthog/daily-counts.js'
+export {
   createPostHogDestination,
   EU_INGESTION_HOST,
   PostHogDestinationConfig,

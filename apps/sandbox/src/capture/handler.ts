@@ -63,6 +63,8 @@ function evaluate(ctx: SandboxContext, req: IncomingMessage, body: Buffer, url: 
   // Capture produces to Kafka event by event and fails on the first error, so a 503 may follow a partial write.
   const keep = ctx.faults.partialWrite(events.length)
   if (keep !== undefined) return { error: retryable(), raw, events: events.slice(0, keep) }
+  // PostHog answers 200 and drops the events of a project over its quota: only counting afterwards shows it.
+  if (ctx.faults.overQuota()) return { error: undefined, raw, events: [] }
   return { error: undefined, raw, events }
 }
 

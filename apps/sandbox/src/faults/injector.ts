@@ -13,6 +13,7 @@ const zeroCounters = (): FaultCounters => ({
   dropped: 0,
   delayed: 0,
   fail_next: 0,
+  over_quota: 0,
 })
 
 /** Decides which capture requests fail and how. Random choices come from a seeded RNG. */
@@ -95,6 +96,13 @@ export class FaultInjector {
     this.counters.partial_writes++
     // At least one event lands when there is more than one, so a resend visibly duplicates.
     return events > 1 ? 1 + Math.floor(this.random() * (events - 1)) : 0
+  }
+
+  /** True when a valid request is to be answered 200 and its events thrown away (a project over quota). */
+  overQuota(): boolean {
+    if (this.active.overQuotaRate === 0 || this.random() >= this.active.overQuotaRate) return false
+    this.counters.over_quota++
+    return true
   }
 
   private makeBucket(): TokenBucket | undefined {

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core'
+import { DEFAULT_PERSONAL_API_KEY, SANDBOX_PROJECT_ID } from '@ph-import/sandbox'
 import { BaseCommand } from '../base-command.js'
 import { startLocalServices } from '../run/local-services.js'
 
@@ -46,6 +47,9 @@ export default class Sandbox extends BaseCommand {
         `MIXPANEL_API_SECRET=${s.mixpanel.apiSecret} \\`,
         `  ph-import mixpanel --base-url ${s.mixpanel.url} --start ${s.mixpanel.start} --end ${s.mixpanel.end} --yes`,
         `ph-import csv --files 'packages/connectors/csv/examples/*.csv' --yes`,
+        '',
+        'Then count a job in the sandbox, day by day, through its query API:',
+        `POSTHOG_PERSONAL_API_KEY=${DEFAULT_PERSONAL_API_KEY} POSTHOG_PROJECT_ID=${SANDBOX_PROJECT_ID} ph-import verify amplitude`,
         '',
         'Ctrl-C stops everything.',
       ].join('\n'),

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { fieldMeta, secretFields } from '../../src/contracts/config.js'
 import { errorKind, type PhImportError } from '../../src/contracts/errors.js'
+import { appHost } from '../../src/destinations/posthog/daily-counts.js'
 import {
   createPostHogDestination,
   EU_INGESTION_HOST,
@@ -155,5 +156,14 @@ describe('PostHog destination errors', () => {
       server.closeAllConnections()
       server.close()
     }
+  })
+})
+
+describe('the query API host (ph-import verify)', () => {
+  it('maps cloud ingestion hosts and shorthands to the app host, and keeps a self-hosted URL', () => {
+    expect(appHost('us')).toBe('https://us.posthog.com')
+    expect(appHost('https://eu.i.posthog.com')).toBe('https://eu.posthog.com')
+    expect(appHost('eu.posthog.com')).toBe('https://eu.posthog.com')
+    expect(appHost('https://posthog.example.com/')).toBe('https://posthog.example.com')
   })
 })
