@@ -2,12 +2,15 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Flags } from '@oclif/core'
+import { loadJob } from '@ph-import/core'
+import { DEFAULT_PERSONAL_API_KEY, SANDBOX_PROJECT_ID } from '@ph-import/sandbox'
 import { BaseCommand, EXIT } from '../base-command.js'
 import { connectorNamed } from '../connectors/registry.js'
 import { configFields } from '../connectors/schema-flags.js'
 import { RESERVED_FLAGS } from '../run/common-flags.js'
 import { type LocalServices, startLocalServices } from '../run/local-services.js'
 import { runJob } from '../run/run-job.js'
+import { verifyJob } from '../run/verify-job.js'
 import { counts, n } from '../ui/format.js'
 
 async function csvExamples(root: string): Promise<string[]> {
@@ -38,7 +41,7 @@ export default class Demo extends BaseCommand {
           continue
         }
         this.out(`\n=== ${name} ===`)
-        const { exitCode } = await runJob({
+        const { exitCode, result } = await runJob({
           source: connector.source,
           fields: configFields(connector.source.config, RESERVED_FLAGS),
           config,
@@ -55,6 +58,7 @@ export default class Demo extends BaseCommand {
           },
         })
         if (exitCode !== 0) failed++
+        else if (!(await this.verify(services, stateDir, result.jobId, name))) failed++
       }
       const totals = await services.sandbox.stats()
       this.out(
@@ -78,6 +82,30 @@ export default class Demo extends BaseCommand {
       else await rm(stateDir, { recursive: true, force: true })
     }
     if (failed > 0) this.exit(EXIT.failed)
+  }
+
+  /** `ph-import verify`, as a user would run it next: the sandbox counts what it kept, day by day. */
+  private async verify(
+    services: LocalServices,
+    stateDir: string,
+    jobId: string,
+    source: string,
+  ): Promise<boolean> {
+    const { state } = await loadJob(stateDir, jobId)
+    const v = await verifyJob(state, {
+      host: services.sandbox.url,
+      personalApiKey: DEFAULT_PERSONAL_API_KEY,
+      projectId: SANDBOX_PROJECT_ID,
+      importSource: source,
+    })
+    const verdict =
+      v.short.length === 0
+        ? 'every day matches'
+        : `${n(v.short.length)} days short, ${n(v.missing)} events missing`
+    this.out(
+      `  verified    PostHog holds ${n(v.inPostHog)} of the ${n(v.loaded)} events loaded, over ${n(v.days.length)} days: ${verdict} (ph-import verify)`,
+    )
+    return v.short.length === 0
   }
 
   private async imports(s: LocalServices): Promise<Array<[string, Record<string, unknown>]>> {

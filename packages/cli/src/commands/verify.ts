@@ -1,23 +1,10 @@
 import { Args, Flags } from '@oclif/core'
-import { appHost, ConfigError, countEventsByDay, type JobState, loadJob } from '@ph-import/core'
+import { appHost, ConfigError, loadJob } from '@ph-import/core'
 import { BaseCommand, EXIT } from '../base-command.js'
 import { stateFlags } from '../run/common-flags.js'
 import { readJobSettings } from '../run/job-settings.js'
+import { verifyJob } from '../run/verify-job.js'
 import { n, table } from '../ui/format.js'
-
-const DAY_MS = 86_400_000
-
-/** Events per UTC day of the partitions that finished loading (what PostHog acknowledged). */
-function loadedByDay(state: JobState): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const p of state.partitions) {
-    if (p.load.status !== 'done') continue
-    for (const [day, count] of Object.entries(p.transform.byDay)) out.set(day, (out.get(day) ?? 0) + count)
-  }
-  return out
-}
-
-const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10)
 
 export default class Verify extends BaseCommand {
   static override summary = "Count a job's events in PostHog, day by day, and compare with what it loaded"
@@ -60,43 +47,35 @@ export default class Verify extends BaseCommand {
       throw new ConfigError(`job ${state.jobId} was a dry run: nothing was sent to PostHog`)
     const host = flags['posthog-host'] ?? settings.posthogHost
     const importSource = flags['import-source'] ?? state.source
-    const job = loadedByDay(state)
-    const days = [...job.keys()].sort()
-    const first = days[0]
-    const last = days[days.length - 1]
-    if (!first || !last) {
-      this.out(`Job ${state.jobId} has no loaded events to verify yet.`, {
-        type: 'verify',
-        jobId: state.jobId,
-        ok: true,
-        days: [],
-      })
-      return
-    }
-    const posthog = await countEventsByDay({
+    const projectId = flags['project-id']
+    const v = await verifyJob(state, {
       host,
       personalApiKey: flags['personal-api-key'],
-      projectId: flags['project-id'],
+      projectId,
       importSource,
-      from: first,
-      to: nextDay(last),
     })
-    const rows = [...new Set([...days, ...posthog.keys()])].sort().map((day) => ({
-      day,
-      job: job.get(day) ?? 0,
-      posthog: posthog.get(day) ?? 0,
-    }))
-    const short = rows.filter((r) => r.posthog < r.job)
-    const over = rows.filter((r) => r.posthog > r.job)
-    const total = (pick: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + pick(r), 0)
-    const missing = short.reduce((a, r) => a + r.job - r.posthog, 0)
+    const json = {
+      type: 'verify',
+      jobId: state.jobId,
+      host: appHost(host),
+      projectId,
+      importSource,
+      ok: v.short.length === 0,
+      missing: v.missing,
+      days: v.days,
+    }
+    const first = v.days[0]?.day
+    const last = v.days.at(-1)?.day
+    if (!first || !last) {
+      this.out(`Job ${state.jobId} has no loaded events to verify yet.`, json)
+      return
+    }
     const pending = state.partitions.filter((p) => p.load.status !== 'done').length
     const deadLettered = state.partitions.reduce((a, p) => a + p.load.deadLettered, 0)
-    const where = `PostHog ${appHost(host)} (project ${flags['project-id']})`
     const lines = [
-      `Verify ${state.jobId} against ${where}, $import_source = ${importSource}, ${first} → ${last}`,
-      `  days        ${n(rows.length)} compared: ${n(rows.length - short.length - over.length)} match, ${n(short.length)} short, ${n(over.length)} over`,
-      `  events      job ${n(total((r) => r.job))} loaded, PostHog ${n(total((r) => r.posthog))}${missing > 0 ? ` (${n(missing)} missing)` : ''}`,
+      `Verify ${state.jobId} against PostHog ${appHost(host)} (project ${projectId}), $import_source = ${importSource}, ${first} → ${last}`,
+      `  days        ${n(v.days.length)} compared: ${n(v.days.length - v.short.length - v.over.length)} match, ${n(v.short.length)} short, ${n(v.over.length)} over`,
+      `  events      job ${n(v.loaded)} loaded, PostHog ${n(v.inPostHog)}${v.missing > 0 ? ` (${n(v.missing)} missing)` : ''}`,
     ]
     if (pending > 0)
       lines.push(`  note        ${n(pending)} partitions are not loaded yet; their days are left out`)
@@ -104,45 +83,30 @@ export default class Verify extends BaseCommand {
       lines.push(
         `  note        ${n(deadLettered)} events were dead-lettered while loading; their days count them`,
       )
-    const differing = [...short, ...over].sort((a, b) => a.day.localeCompare(b.day))
+    const differing = [...v.short, ...v.over].sort((a, b) => a.day.localeCompare(b.day))
     if (differing.length > 0) {
+      const diff = (d: (typeof differing)[number]) => `${d.posthog > d.job ? '+' : ''}${n(d.posthog - d.job)}`
       lines.push(
         '',
         table(
           ['DAY', 'JOB', 'POSTHOG', 'DIFFERENCE'],
-          differing.map((r) => [
-            r.day,
-            n(r.job),
-            n(r.posthog),
-            `${r.posthog > r.job ? '+' : ''}${n(r.posthog - r.job)}`,
-          ]),
+          differing.map((d) => [d.day, n(d.job), n(d.posthog), diff(d)]),
         ),
       )
     } else lines.push('', 'Every day matches.')
-    if (short.length > 0)
+    if (v.short.length > 0)
       lines.push(
         '',
         'PostHog ingests asynchronously (historical imports can take longer): run verify again in a while.',
         'Days still short after that were not kept by PostHog (for example a project over its quota); the original',
         'command with --fresh sends the job again, and PostHog deduplicates what it already has by uuid.',
       )
-    if (over.length > 0 && short.length === 0)
+    else if (v.over.length > 0)
       lines.push(
         '',
-        `Days over are other events with $import_source = ${importSource} (another import of the same source).`,
+        `Days over hold other events with $import_source = ${importSource} (another import of it).`,
       )
-    this.out(lines.join('\n'), {
-      type: 'verify',
-      jobId: state.jobId,
-      host: appHost(host),
-      projectId: flags['project-id'],
-      importSource,
-      from: first,
-      to: last,
-      ok: short.length === 0,
-      missing,
-      days: rows,
-    })
-    if (short.length > 0) this.exit(EXIT.failed)
+    this.out(lines.join('\n'), json)
+    if (v.short.length > 0) this.exit(EXIT.failed)
   }
 }
