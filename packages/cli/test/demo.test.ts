@@ -22,6 +22,11 @@ describe('README quick start', () => {
     expect(r.stdout).toMatch(/amplitude job \S+: done/)
     expect(r.stdout).toMatch(/mixpanel job \S+: done/)
     if (csvExamples.length > 0) expect(r.stdout).toMatch(/csv job \S+: done/)
+    // Each import is checked against what the sandbox kept, day by day, as \`ph-import verify\` does.
+    const verified = r.stdout.match(
+      /verified {4}PostHog holds ([\d,]+) of the ([\d,]+) events loaded, over \d+ days: every day matches/g,
+    )
+    expect(verified).toHaveLength(csvExamples.length > 0 ? 3 : 2)
     const received = /received\s+([\d,]+) events, ([\d,]+) unique uuids, 0 duplicates/.exec(r.stdout)
     expect(received?.[1]).toBeDefined()
     expect(received?.[1]).toBe(received?.[2])
