@@ -58,7 +58,8 @@ describe('fault soak: a faulty PostHog and faulty sources, zero lost, zero unacc
       seed: 11,
       start: '2024-03-01T00:00:00Z',
       end: '2024-03-04T00:00:00Z',
-      events: 12_000,
+      // Enough batches (~400) that each 2% fault shows up: with ~250, one run in 40 saw no dropped connection.
+      events: 20_000,
       apiKey: 'soak-key',
       secretKey: 'soak-secret',
       rateLimit: { after: 1, count: 2, retryAfterSeconds: 1 },
@@ -104,7 +105,8 @@ describe('fault soak: a faulty PostHog and faulty sources, zero lost, zero unacc
   it('Mixpanel: 503s, reset streams, bodies cut short, truncated gzip, re-downloads in another order', async () => {
     const fake = await startFakeMixpanel({
       seed: 13,
-      projects: [{ id: 1234, from: '2024-03-01', to: '2024-03-04', eventsPerDay: 2000, users: 300 }],
+      // ~330 batches, so that each 2% fault shows up (with ~165, one run in 40 saw no dropped connection).
+      projects: [{ id: 1234, from: '2024-03-01', to: '2024-03-04', eventsPerDay: 4000, users: 300 }],
     })
     try {
       fake.setFaults({ serverErrors: 1, resets: 1, terminatedEarly: 1, truncatedGzip: 1 })
