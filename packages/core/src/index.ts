@@ -42,6 +42,7 @@ export {
   runImport,
 } from './runtime/run-import.js'
 export { JobPaths, type JobState, loadOrder, type PartitionState, readState } from './runtime/state.js'
+export { type DayCount, type Verification, verifyJob } from './runtime/verify-job.js'
 export { expandFiles, fileIdentity } from './util/files.js'
 export { createLogger, type Logger, type LogLevel, type LogSink, silentLogger } from './util/logger.js'
 export { createRedactor } from './util/redact.js'

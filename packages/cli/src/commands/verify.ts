@@ -1,9 +1,8 @@
 import { Args, Flags } from '@oclif/core'
-import { appHost, ConfigError, loadJob } from '@ph-import/core'
+import { appHost, ConfigError, loadJob, verifyJob } from '@ph-import/core'
 import { BaseCommand, EXIT } from '../base-command.js'
 import { stateFlags } from '../run/common-flags.js'
 import { readJobSettings } from '../run/job-settings.js'
-import { verifyJob } from '../run/verify-job.js'
 import { n, table } from '../ui/format.js'
 
 export default class Verify extends BaseCommand {

@@ -1,4 +1,5 @@
-import { countEventsByDay, type JobState } from '@ph-import/core'
+import { countEventsByDay } from '../destinations/posthog/daily-counts.js'
+import type { JobState } from './state.js'
 
 const DAY_MS = 86_400_000
 
