@@ -26,7 +26,9 @@ export async function loadMappingFile(file: string): Promise<MappingConfig> {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)'
-      const keys = 'keys' in issue && Array.isArray(issue.keys) ? `: ${issue.keys.join(', ')}` : ''
+      // zod 4 names unknown keys in the message already; older messages did not.
+      const named = 'keys' in issue && Array.isArray(issue.keys) ? issue.keys.map(String) : []
+      const keys = named.some((k) => !issue.message.includes(k)) ? `: ${named.join(', ')}` : ''
       return `${where}: ${issue.message}${keys}`
     })
     throw new ConfigError(`--mapping ${file}: ${lines.join('; ')}`, {
