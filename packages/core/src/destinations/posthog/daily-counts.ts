@@ -46,10 +46,14 @@ export function dailyCountsQuery(importSource: string, from: string, to: string)
   ].join(' ')
 }
 
+/** Days per query: a multi-year import is counted a quarter at a time, so no single query scans years. */
+const WINDOW_DAYS = 92
+const DAY_MS = 86_400_000
+
 /**
  * How many distinct events PostHog holds per UTC day for one import source, through its query API
- * (`POST /api/projects/:id/query/`, a HogQL query). Answers are classified like the destination's: a
- * refused key or unknown project stops with what to fix; 429 and 5xx are retried.
+ * (`POST /api/projects/:id/query/`, HogQL queries of at most a quarter each). Answers are classified like
+ * the destination's: a refused key or unknown project stops with what to fix; 429 and 5xx are retried.
  */
 export async function countEventsByDay(options: DailyCountsOptions): Promise<Map<string, number>> {
   if (!DAY.test(options.from) || !DAY.test(options.to))
@@ -58,6 +62,21 @@ export async function countEventsByDay(options: DailyCountsOptions): Promise<Map
     throw new ConfigError(`project id "${options.projectId}" is not a PostHog project id`, {
       hint: 'it is the number in your project settings (Project ID), e.g. 12345',
     })
+  const counts = new Map<string, number>()
+  const end = Date.parse(`${options.to}T00:00:00Z`)
+  for (let start = Date.parse(`${options.from}T00:00:00Z`); start < end; start += WINDOW_DAYS * DAY_MS) {
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+    const window = await countWindow({
+      ...options,
+      from: day(start),
+      to: day(Math.min(end, start + WINDOW_DAYS * DAY_MS)),
+    })
+    for (const [d, n] of window) counts.set(d, n)
+  }
+  return counts
+}
+
+async function countWindow(options: DailyCountsOptions): Promise<Map<string, number>> {
   const base = appHost(options.host)
   const url = `${base}/api/projects/${options.projectId}/query/`
   const body = JSON.stringify({
