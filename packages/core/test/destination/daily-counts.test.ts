@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { type Sandbox, startSandbox } from '@ph-import/sandbox'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { countEventsByDay } from '../../src/destinations/posthog/daily-counts.js'
@@ -59,6 +61,34 @@ describe("PostHog's count of an import per UTC day (ph-import verify)", () => {
       for (let i = 1; i < windows.length; i++) expect(windows[i]?.[0]).toBe(windows[i - 1]?.[1])
     } finally {
       await proxy.close()
+    }
+  })
+  it('retries a busy PostHog (429, 5xx) and then says to try later, not what to fix', async () => {
+    let answers = [503, 429, 200]
+    const server = createServer((_req, res) => {
+      const status = answers.shift() ?? 503
+      res.writeHead(status, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(status === 200 ? { results: [['2024-01-01', 7]] } : { detail: 'busy' }))
+    }).listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+    const options = {
+      host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      personalApiKey: 'phx_secret_value',
+      projectId: '1',
+      importSource: 'csv',
+      from: '2024-01-01',
+      to: '2024-01-02',
+      backoff: { baseMs: 1, maxMs: 2, maxAttempts: 3 },
+    }
+    try {
+      expect(Object.fromEntries(await countEventsByDay(options))).toEqual({ '2024-01-01': 7 })
+      answers = []
+      const error = (await countEventsByDay(options).catch((e: unknown) => e)) as Error & { hint?: string }
+      expect(error.message).toBe("PostHog's query API answered HTTP 503 to every try: busy")
+      expect(error.hint).toMatch(/run verify again in a few minutes/)
+      expect(`${error.message} ${error.hint}`).not.toContain('phx_secret_value')
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
     }
   })
 })

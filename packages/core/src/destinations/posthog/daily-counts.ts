@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { ConfigError, FatalError } from '../../contracts/errors.js'
+import { type BackoffPolicy, backoffDelay, systemClock } from '../../runtime/backoff.js'
 import { EU_INGESTION_HOST, resolveHost, US_INGESTION_HOST } from './config.js'
 
 /** Cloud ingestion hosts → the app hosts that serve the private API (the query API among it). */
@@ -26,9 +27,12 @@ export interface DailyCountsOptions {
   from: string
   to: string
   timeoutMs?: number
-  /** Attempts for 429 and 5xx (honouring Retry-After). */
-  maxAttempts?: number
+  /** For 429, 5xx and network errors (Retry-After honoured). */
+  backoff?: BackoffPolicy
 }
+
+/** One query, a handful of tries: this is a check a person is waiting for, not a job to push through. */
+const QUERY_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 30_000, maxAttempts: 4 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/
 const QueryResponse = z.object({ results: z.array(z.tuple([z.string(), z.coerce.number()])) })
@@ -82,7 +86,7 @@ async function countWindow(options: DailyCountsOptions): Promise<Map<string, num
   const body = JSON.stringify({
     query: { kind: 'HogQLQuery', query: dailyCountsQuery(options.importSource, options.from, options.to) },
   })
-  const maxAttempts = options.maxAttempts ?? 4
+  const backoff = options.backoff ?? QUERY_BACKOFF
   for (let attempt = 1; ; attempt++) {
     let response: Response
     try {
@@ -93,8 +97,8 @@ async function countWindow(options: DailyCountsOptions): Promise<Map<string, num
         signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
       })
     } catch (error) {
-      if (attempt < maxAttempts) {
-        await sleep(1000 * attempt)
+      if (attempt < backoff.maxAttempts) {
+        await systemClock.sleep(backoffDelay(attempt, backoff))
         continue
       }
       throw new FatalError(`cannot query PostHog at ${base}: ${(error as Error).message}`, {
@@ -103,9 +107,10 @@ async function countWindow(options: DailyCountsOptions): Promise<Map<string, num
     }
     const text = await response.text()
     if (response.ok) return toMap(text, base)
-    if ((response.status === 429 || response.status >= 500) && attempt < maxAttempts) {
+    if ((response.status === 429 || response.status >= 500) && attempt < backoff.maxAttempts) {
       const retryAfter = Number(response.headers.get('retry-after'))
-      await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000 * 2 ** attempt)
+      const asked = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined
+      await systemClock.sleep(backoffDelay(attempt, backoff, asked))
       continue
     }
     throw refused(response.status, detailOf(text), base, options.projectId)
@@ -141,7 +146,11 @@ function refused(status: number, detail: string, base: string, projectId: string
     return new FatalError(`PostHog at ${base} has no project ${projectId} (HTTP 404)`, {
       hint: 'use the Project ID from your project settings, and the app host of your region (us.posthog.com, eu.posthog.com)',
     })
-  return new FatalError(`PostHog's query API answered HTTP ${status}: ${detail}`)
+  if (status === 429 || status >= 500)
+    return new FatalError(`PostHog's query API answered HTTP ${status} to every try: ${detail}`, {
+      hint: 'PostHog is busy or unavailable: run verify again in a few minutes (nothing about the import changes)',
+    })
+  return new FatalError(`PostHog's query API answered HTTP ${status}: ${detail}`, {
+    hint: 'check --posthog-host and --project-id; run with --debug to see the whole error',
+  })
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
