@@ -1,10 +1,16 @@
+import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { appendLinesDurably, writeJsonAtomic } from '../src/runtime/atomic-fs.js'
 import { eventBatch } from '../src/runtime/event-batch.js'
-import { StagedGzipWriter, splitLineBufferChunks, splitLineChunks } from '../src/runtime/staged-file.js'
+import {
+  LineWriter,
+  StagedGzipWriter,
+  splitLineBufferChunks,
+  splitLineChunks,
+} from '../src/runtime/staged-file.js'
 import { loadOrder, newPartitionState } from '../src/runtime/state.js'
 import { tempDir } from './helpers.js'
 
@@ -110,5 +116,51 @@ describe('durable line appends', () => {
     await appendLinesDurably(file, ['{"line":3}', '{"line":4}'])
     await appendLinesDurably(file, ['{"line":5}'])
     expect(readFileSync(file, 'utf8')).toBe('{"line":1}\n{"li\n{"line":3}\n{"line":4}\n{"line":5}\n')
+  })
+})
+
+describe('buffered line writer', () => {
+  // Several megabytes: buffers are written while the next fills, so order and positions must still hold.
+  it('writes every line in order, hashes what it wrote and knows where each line starts', async () => {
+    const file = path.join(tempDir(), 'events.jsonl')
+    const w = await LineWriter.open(file, 'w', { sha256: true })
+    const starts: number[] = []
+    const lines: string[] = []
+    for (let i = 0; i < 40_000; i++) {
+      // Some lines with multi-byte characters and one larger than the buffer.
+      const line =
+        i === 20_000
+          ? 'x'.repeat(1_500_000)
+          : `{"n":${i},"pad":"${i % 7 === 0 ? 'é€😀' : 'a'.repeat(i % 300)}"}`
+      starts.push(w.position)
+      lines.push(line)
+      const flushing = w.write(line)
+      if (flushing) await flushing
+    }
+    await w.close()
+    const bytes = readFileSync(file)
+    expect(bytes.toString('utf8')).toBe(`${lines.join('\n')}\n`)
+    expect(w.sha256()).toBe(createHash('sha256').update(bytes).digest('hex'))
+    for (const i of [0, 1, 19_999, 20_000, 20_001, 39_999]) {
+      const at = starts[i] as number
+      expect(bytes.subarray(at, at + Buffer.byteLength(lines[i] as string)).toString('utf8')).toBe(lines[i])
+    }
+  })
+
+  it('a write that fails while the next buffer fills is thrown by the next wait, never lost', async () => {
+    // Linux's /dev/full answers every write with ENOSPC, as a full disk does.
+    const w = await LineWriter.open('/dev/full', 'a')
+    const line = 'y'.repeat(1000)
+    const failure = (async () => {
+      for (let i = 0; i < 5000; i++) {
+        const flushing = w.write(line)
+        if (!flushing) continue
+        await flushing
+        // The first buffer's write fails while nobody waits for it: that must not be an unhandled rejection.
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      await w.close()
+    })()
+    await expect(failure).rejects.toMatchObject({ code: 'ENOSPC' })
   })
 })

@@ -156,12 +156,16 @@ const LINE_WRITER_CAPACITY = 1 << 20
 /**
  * Buffered, append-only plain-text line writer (staged events, rejects). Lines are encoded straight
  * into a 1 MB buffer: no joined string per flush and no second encoding pass when it is written.
+ * A full buffer is written while the next one fills: the caller waits only if that write is still going
+ * when the next buffer is full, not for every megabyte.
  */
 export class LineWriter {
   private buffer: Buffer = Buffer.allocUnsafe(LINE_WRITER_CAPACITY)
   private used = 0
   private spare: Buffer | undefined
   private written = 0
+  /** The write of the previous buffer, if it may still be going; writes happen one at a time, in order. */
+  private writing: Promise<void> | undefined
   private constructor(
     private readonly handle: FileHandle,
     private readonly hash: Hash | undefined,
@@ -221,18 +225,32 @@ export class LineWriter {
   }
 
   private async writeBytesAfterFlush(line: Uint8Array): Promise<void> {
-    await this.flush()
+    await this.startFlush()
     if (line.length + 1 <= LINE_WRITER_CAPACITY) this.writeBytes(line)
-    else await this.writeFully(Buffer.concat([line, Buffer.from('\n')]))
+    else {
+      await this.flush()
+      await this.writeFully(Buffer.concat([line, Buffer.from('\n')]))
+    }
   }
 
   private async writeAfterFlush(line: string): Promise<void> {
-    await this.flush()
+    await this.startFlush()
     if (line.length * 3 + 1 <= LINE_WRITER_CAPACITY) this.write(line)
-    else await this.writeFully(Buffer.from(`${line}\n`, 'utf8'))
+    else {
+      await this.flush()
+      await this.writeFully(Buffer.from(`${line}\n`, 'utf8'))
+    }
   }
 
+  /** Writes everything buffered and waits until the file has it. */
   async flush(): Promise<void> {
+    await this.startFlush()
+    await this.finishWriting()
+  }
+
+  /** Hands the buffered bytes to the file without waiting for the write, once the previous one is done. */
+  private async startFlush(): Promise<void> {
+    await this.finishWriting()
     if (this.used === 0) return
     const full = this.buffer
     const data = full.subarray(0, this.used)
@@ -241,8 +259,19 @@ export class LineWriter {
     this.buffer = this.spare ?? Buffer.allocUnsafe(LINE_WRITER_CAPACITY)
     this.spare = undefined
     this.used = 0
-    await this.writeFully(data)
-    this.spare = full
+    const writing = this.writeFully(data).then(() => {
+      this.spare = full
+    })
+    // Its failure (a full disk) is thrown by the next wait for it, not reported as unhandled meanwhile.
+    writing.catch(() => {})
+    this.writing = writing
+  }
+
+  private async finishWriting(): Promise<void> {
+    const writing = this.writing
+    if (!writing) return
+    this.writing = undefined
+    await writing
   }
 
   /** FileHandle.write may write less than asked (a full disk on the way, a signal): loop until done. */
