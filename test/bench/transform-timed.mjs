@@ -25,9 +25,8 @@ if (session) {
 }
 // BENCH_WORKERS=n transforms on n worker threads, committed in order as the producer does; 1 = this thread.
 const partitions = loadOrder(state.partitions)
-// As the runtime does: never more workers than partitions (a single CSV file is one partition).
-const requested = Number(process.env.BENCH_WORKERS ?? 2)
-const workers = Math.min(requested, partitions.length)
+// Workers share each partition, so a single CSV file (one partition) uses them too.
+const workers = Number(process.env.BENCH_WORKERS ?? 2)
 const pool =
   workers > 1
     ? new TransformPool(
@@ -36,7 +35,6 @@ const pool =
           config: JSON.parse(configJson),
           mappingOverrides: {},
           identity: state.identity,
-          jobDir,
         },
         workers,
         seen,
@@ -44,34 +42,34 @@ const pool =
     : undefined
 const cpuBefore = process.cpuUsage()
 const started = performance.now()
+const stageOptions = {
+  source,
+  identity: state.identity,
+  config: source.config.parse(JSON.parse(configJson)),
+  paths,
+  seen,
+  hooks: [],
+  signal: controller.signal,
+}
 if (pool) {
+  // As the producer does: the next partition is handed over while one transforms; commits in order.
   const inFlight = []
   for (const p of partitions) {
-    const written = pool.transform(p)
+    const written = pool.transform(p, stageOptions)
     written.catch(() => {})
     inFlight.push({ p, written })
-    while (inFlight.length >= workers) {
+    while (inFlight.length >= 2) {
       const head = inFlight.shift()
       await head.written
-      await pool.commit(head.p, seen)
+      await pool.commit(head.p)
     }
   }
   for (const head of inFlight) {
     await head.written
-    await pool.commit(head.p, seen)
+    await pool.commit(head.p)
   }
 } else {
-  for (const p of partitions) {
-    await transformPartition(p, {
-      source,
-      identity: state.identity,
-      config: source.config.parse(JSON.parse(configJson)),
-      paths,
-      seen,
-      hooks: [],
-      signal: controller.signal,
-    })
-  }
+  for (const p of partitions) await transformPartition(p, stageOptions)
 }
 for (const p of partitions) {
   records += p.transform.records
@@ -86,6 +84,4 @@ if (session) {
 }
 const cpuMs = (cpu.user + cpu.system) / 1000
 const maxRssMb = process.resourceUsage().maxRSS / 1024
-process.stdout.write(
-  `${JSON.stringify({ connector, requested, workers, records, events, ms, cpuMs, maxRssMb })}\n`,
-)
+process.stdout.write(`${JSON.stringify({ connector, workers, records, events, ms, cpuMs, maxRssMb })}\n`)

@@ -55,7 +55,7 @@ export interface ProducerDeps {
   signal: AbortSignal
   exportCheckpointMs: number
   mappingOverrides: Record<string, unknown>
-  /** Worker threads to transform on; without it each partition is transformed here, in turn. */
+  /** Worker threads to transform on; without it each partition is transformed on this thread. */
   pool?: TransformPool
 }
 
@@ -75,8 +75,8 @@ function checkRecency(p: PartitionState, warn: (message: string) => void) {
 
 /**
  * Export then transform, partition by partition in load order, handing each transformed partition to the
- * loader. Splits and replans reshape the plan as they come. With a pool, exports go on here while earlier
- * partitions transform on the workers; they commit in load order, so `ctx.once` stays deterministic.
+ * loader. Splits and replans reshape the plan as they come. With a pool, the next partition exports here
+ * while one transforms on the workers; they commit in load order, so `ctx.once` stays deterministic.
  */
 export async function produce(deps: ProducerDeps): Promise<void> {
   const {
@@ -115,7 +115,7 @@ export async function produce(deps: ProducerDeps): Promise<void> {
     const head = inFlight.shift()
     if (!head || !deps.pool) return
     await head.written
-    await deps.pool.commit(head.p, seen)
+    await deps.pool.commit(head.p)
     await transformed(head.p)
   }
   for (;;) {
@@ -195,15 +195,7 @@ export async function produce(deps: ProducerDeps): Promise<void> {
       }
     }
     emit({ type: 'partition', stage: 'transform', key: next.key, status: 'started' })
-    if (deps.pool) {
-      const written = deps.pool.transform(next)
-      // Awaited in turn by commitHead; a failure meanwhile must not count as unhandled.
-      written.catch(() => {})
-      inFlight.push({ p: next, written })
-      while (inFlight.length >= deps.pool.size) await commitHead()
-      continue
-    }
-    await transformPartition(next, {
+    const stageOptions = {
       source,
       identity: s.identity,
       config,
@@ -212,7 +204,17 @@ export async function produce(deps: ProducerDeps): Promise<void> {
       seen,
       hooks,
       signal: deps.signal,
-    })
+    }
+    if (deps.pool) {
+      // The pool transforms one partition at a time on every worker; the next one exports meanwhile.
+      const written = deps.pool.transform(next, stageOptions)
+      // Awaited in turn by commitHead; a failure meanwhile must not count as unhandled.
+      written.catch(() => {})
+      inFlight.push({ p: next, written })
+      while (inFlight.length >= 2) await commitHead()
+      continue
+    }
+    await transformPartition(next, stageOptions)
     await transformed(next)
   }
   while (inFlight.length > 0) await commitHead()

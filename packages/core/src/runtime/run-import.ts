@@ -168,33 +168,28 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     const stats = resumedStats(state, checkpoint)
     const s = state
     const producer = () =>
-      withTransformPool(
-        options,
-        { identity: s.identity, jobDir: paths.dir, state: s },
-        seen,
-        abort.signal,
-        (pool) =>
-          produce({
-            state: s,
-            source,
-            sourceCtx,
-            config,
-            paths,
-            backoff,
-            clock,
-            save,
-            emit,
-            warn,
-            redact,
-            readiness,
-            stats,
-            seen,
-            hooks,
-            signal: abort.signal,
-            exportCheckpointMs: options.exportCheckpointMs ?? 1000,
-            mappingOverrides: options.mapping?.source ?? {},
-            ...(pool ? { pool } : {}),
-          }),
+      withTransformPool(options, { identity: s.identity, state: s }, seen, abort.signal, (pool) =>
+        produce({
+          state: s,
+          source,
+          sourceCtx,
+          config,
+          paths,
+          backoff,
+          clock,
+          save,
+          emit,
+          warn,
+          redact,
+          readiness,
+          stats,
+          seen,
+          hooks,
+          signal: abort.signal,
+          exportCheckpointMs: options.exportCheckpointMs ?? 1000,
+          mappingOverrides: options.mapping?.source ?? {},
+          ...(pool ? { pool } : {}),
+        }),
       )
 
     // A batch of at most a quarter second of the rate: the server's token bucket (PostHog's, the sandbox's)

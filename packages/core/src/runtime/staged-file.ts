@@ -131,18 +131,20 @@ export function splitLineBufferChunks(chunks: AsyncIterable<Buffer>): AsyncItera
  * ahead on the thread pool while the caller parses what it has.
  */
 export function readGzipLineChunks(file: string): AsyncIterable<string[]> {
-  return splitLineChunks(inflated(file))
+  return splitLineChunks(readGzipChunks(file))
 }
 
-/** As `readGzipLineChunks`, but lines stay undecoded bytes (for a pass that only needs a few of them). */
-export function readGzipLineBufferChunks(file: string): AsyncIterable<Buffer[]> {
-  return splitLineBufferChunks(inflated(file))
-}
-
-function inflated(file: string): AsyncIterable<Buffer> {
+/** A (multi-member) gzip file's inflated bytes, in chunks of 256 kB, up to 4 MB inflated ahead. */
+export function readGzipChunks(file: string): AsyncIterable<Buffer> {
   // zlib hands its options to the Transform stream too; @types/node's ZlibOptions just omits the
-  // stream's highWaterMark, hence the variable instead of an object literal.
-  const inflateAhead = { chunkSize: 1 << 18, highWaterMark: 1 << 22 }
+  // stream's, hence the variable instead of an object literal. In object mode each read is one chunk as
+  // inflated: a byte stream's read() joins everything buffered into a new buffer, up to 4 MB a time.
+  const inflateAhead = {
+    chunkSize: 1 << 18,
+    readableObjectMode: true,
+    readableHighWaterMark: 16,
+    writableHighWaterMark: 1 << 20,
+  }
   return createReadStream(file, { highWaterMark: 1 << 20 }).pipe(createGunzip(inflateAhead))
 }
 
@@ -293,84 +295,5 @@ export class LineWriter {
       // A failed write (full disk) must not leak the descriptor.
       await this.handle.close()
     }
-  }
-}
-
-/**
- * Pulls single lines out of a chunked line stream, for walking two files in step (see transform-claims).
- * Empty lines are skipped, as the transform stage skips them.
- */
-export class LineCursor<T extends { length: number }> {
-  private chunk: T[] = []
-  private index = 0
-  private readonly iterator: AsyncIterator<T[]>
-  constructor(chunks: AsyncIterable<T[]>) {
-    this.iterator = chunks[Symbol.asyncIterator]()
-  }
-
-  async next(): Promise<T | undefined> {
-    for (;;) {
-      while (this.index < this.chunk.length) {
-        const line = this.chunk[this.index++] as T
-        if (line.length > 0) return line
-      }
-      const { done, value } = await this.iterator.next()
-      if (done) return undefined
-      this.chunk = value
-      this.index = 0
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.iterator.return?.()
-  }
-}
-
-/**
- * Walks a file front to back in large reads, handing on byte ranges as views (see transform-claims, which
- * copies most of a file and replaces a few ranges). One read per megabyte, not per range.
- */
-export class ByteCursor {
-  private chunk: Buffer = Buffer.alloc(0)
-  private at = 0
-  /** The file offset of the next byte. */
-  position = 0
-  private readonly iterator: AsyncIterator<Buffer>
-
-  constructor(private readonly file: string) {
-    this.iterator = createReadStream(file, { highWaterMark: 1 << 20 })[Symbol.asyncIterator]()
-  }
-
-  /** Hands each byte up to offset `end` (the end of the file if Infinity) to `take`, in order. */
-  async forEachUpTo(end: number, take: (bytes: Buffer) => Promise<void> | void): Promise<void> {
-    while (this.position < end) {
-      if (this.at === this.chunk.length) {
-        const { done, value } = await this.iterator.next()
-        if (done) {
-          if (end === Number.POSITIVE_INFINITY) return
-          throw new Error(`${this.file} ended at byte ${this.position}, before byte ${end}`)
-        }
-        this.chunk = value
-        this.at = 0
-      }
-      const n = Math.min(this.chunk.length - this.at, end - this.position)
-      // Each chunk is a fresh buffer from the stream: views of it stay valid.
-      await take(this.chunk.subarray(this.at, this.at + n))
-      this.at += n
-      this.position += n
-    }
-  }
-
-  /** The next `n` bytes, as one buffer. */
-  async take(n: number): Promise<Buffer> {
-    const parts: Buffer[] = []
-    await this.forEachUpTo(this.position + n, (bytes) => {
-      parts.push(bytes)
-    })
-    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
-  }
-
-  async close(): Promise<void> {
-    await this.iterator.return?.()
   }
 }

@@ -43,7 +43,7 @@ export function applyHooks(events: PostHogEvent[], hooks: EventHook[]): PostHogE
 /** The context handed to the connector's `transform`, with the runtime's answer to `once`/`onceInPartition`. */
 export function transformContext(
   p: PartitionState,
-  opts: TransformStageOptions,
+  opts: Pick<TransformStageOptions, 'source' | 'identity' | 'config' | 'mappingOverrides'>,
   once: (key: string) => boolean,
   onceInPartition: (key: string) => boolean,
 ): TransformContext {
