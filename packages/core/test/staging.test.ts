@@ -127,21 +127,27 @@ describe('buffered line writer', () => {
     const starts: number[] = []
     const lines: string[] = []
     for (let i = 0; i < 40_000; i++) {
-      // Some lines with multi-byte characters and one larger than the buffer.
+      // Some lines with multi-byte characters, and two larger than the buffer (one written, one appended).
       const line =
         i === 20_000
           ? 'x'.repeat(1_500_000)
-          : `{"n":${i},"pad":"${i % 7 === 0 ? 'é€😀' : 'a'.repeat(i % 300)}"}`
+          : i === 30_000
+            ? 'z'.repeat(1_200_000)
+            : `{"n":${i},"pad":"${i % 7 === 0 ? 'é€😀' : 'a'.repeat(i % 300)}"}`
       starts.push(w.position)
       lines.push(line)
-      const flushing = w.write(line)
-      if (flushing) await flushing
+      // Bytes appended as they are (a worker's batch) go through the same buffers, in order.
+      if (i % 1000 === 999 || i === 30_000) await w.append(Buffer.from(`${line}\n`))
+      else {
+        const flushing = w.write(line)
+        if (flushing) await flushing
+      }
     }
     await w.close()
     const bytes = readFileSync(file)
     expect(bytes.toString('utf8')).toBe(`${lines.join('\n')}\n`)
     expect(w.sha256()).toBe(createHash('sha256').update(bytes).digest('hex'))
-    for (const i of [0, 1, 19_999, 20_000, 20_001, 39_999]) {
+    for (const i of [0, 1, 999, 19_999, 20_000, 20_001, 29_999, 30_000, 30_001, 39_999]) {
       const at = starts[i] as number
       expect(bytes.subarray(at, at + Buffer.byteLength(lines[i] as string)).toString('utf8')).toBe(lines[i])
     }

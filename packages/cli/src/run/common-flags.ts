@@ -53,7 +53,7 @@ export const sendFlags = {
   }),
   workers: number('workers', { min: 1 })({
     description:
-      'transform up to this many partitions at once on worker threads (default 1: the main thread); for machines with more than 2 cores',
+      'transform on this many worker threads, which share each partition (default 1: the main thread); for machines with more than 2 cores',
     helpGroup: 'GLOBAL',
   }),
   'dry-run': Flags.boolean({

@@ -23,11 +23,21 @@ export interface RecordOutcome {
   /** Reject lines written for it. */
   rejects: number
   /** Set when it was filtered: the reason counted. */
-  filtered?: string
+  filtered: string | undefined
   /** Its staged events' earliest and latest timestamps. */
-  first?: string
-  last?: string
+  first: string | undefined
+  last: string | undefined
 }
+
+/** Every field set from the start: one object shape for every record, which keeps the hot path fast. */
+const noOutcome = (): RecordOutcome => ({
+  staged: 0,
+  produced: 0,
+  rejects: 0,
+  filtered: undefined,
+  first: undefined,
+  last: undefined,
+})
 
 export interface RecordStagerDeps {
   source: AnySource
@@ -51,7 +61,7 @@ export function recordStager(
   const { source, ctx, hooks, partitionKey } = deps
   let { counts: t, out, rejects } = deps
   let lineNo = 0
-  let tally: RecordOutcome = { staged: 0, produced: 0, rejects: 0 }
+  let tally = noOutcome()
   // `record` is always the raw record (so rejects can be re-processed through the transform after a fix);
   // `event` is the invalid event when the validator refused one.
   const writeReject = (code: string, message: string, record: unknown, event?: unknown) => {
@@ -114,7 +124,7 @@ export function recordStager(
     t = deps.counts
     out = deps.out
     rejects = deps.rejects
-    tally = { staged: 0, produced: 0, rejects: 0 }
+    tally = noOutcome()
     let raw: unknown
     try {
       raw = JSON.parse(line)

@@ -53,9 +53,9 @@ export interface RunImportOptions {
   /** A user hook applied after the mapping (e.g. `--transform module.js`). */
   transformHook?: EventHook
   /**
-   * Transform on worker threads, several partitions at once. Workers cannot receive functions, so they
-   * import the source (the module's default export) and the `transformHook` from these modules. Without
-   * it, or with a `transformHook` but no `hookModule`, partitions transform one by one on this thread.
+   * Transform on worker threads that share each partition, a batch of lines each. Workers cannot receive
+   * functions, so they import the source (the module's default export) and the `transformHook` from these
+   * modules. Without it, or with a `transformHook` but no `hookModule`, partitions transform on this thread.
    */
   transformWorkers?: {
     sourceModule: string

@@ -197,9 +197,10 @@ export class LineWriter {
     return this.hash.digest('hex')
   }
 
-  /** Appends bytes as they are (lines with their newlines, copied from another file). */
+  /** Appends bytes as they are (lines with their newlines, copied from another file or a worker). */
   async append(bytes: Uint8Array): Promise<void> {
-    if (this.used + bytes.length <= LINE_WRITER_CAPACITY) {
+    if (this.used + bytes.length > LINE_WRITER_CAPACITY) await this.startFlush()
+    if (bytes.length <= LINE_WRITER_CAPACITY) {
       this.buffer.set(bytes, this.used)
       this.used += bytes.length
       return

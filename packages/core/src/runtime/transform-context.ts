@@ -14,8 +14,8 @@ export function bump(counts: Record<string, number>, key: string, by = 1): void 
 
 /** The earliest and latest of some events' timestamps (ISO UTC strings: their order is time order). */
 export interface TimeSpan {
-  first?: string
-  last?: string
+  first?: string | undefined
+  last?: string | undefined
 }
 
 /** Widens `span` to take in `timestamp` (or another span's ends). */

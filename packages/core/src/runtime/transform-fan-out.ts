@@ -146,7 +146,9 @@ export async function fanOutToPartial(
     for (;;) {
       while (pending[0]?.done) if (!(await settleHead())) return false
       if (pending.length < BATCHES_OUT_PER_WORKER * pool.size && pool.hasRoom(BATCHES_PER_WORKER)) return true
-      await Promise.race([pending[0]?.answered, pool.nextAnswer()])
+      // With nothing of this partition out, only batches of one given up on can free a worker.
+      const head = pending[0]
+      await (head ? Promise.race([head.answered, pool.nextAnswer()]) : pool.nextAnswer())
     }
   }
   // A batch is the line cut off at the end of the previous chunk, if any, then whole lines of this one.

@@ -66,9 +66,11 @@ export function claimingRecord(r: BatchResult, i: number) {
     staged: f[at + 5] as number,
     produced: f[at + 6] as number,
     rejects: f[at + 7] as number,
+    filtered: r.filtered[i],
+    // Not sent: only needed for records that stand, whose events are read back then (see transform-fan-out).
+    first: undefined,
+    last: undefined,
   }
-  const filtered = r.filtered[i]
-  if (filtered !== undefined) outcome.filtered = filtered
   return {
     line: f[at] as number,
     /** How many of the batch's claims (line, hash, kind triples), in order, are this record's. */

@@ -29,8 +29,8 @@ export interface TransformStageOptions {
 /** A transformed partition whose files are still `.partial`: what `commitTransform` needs to finish it. */
 export interface PartialTransform {
   counts: TransformCounts
-  first?: string
-  last?: string
+  first?: string | undefined
+  last?: string | undefined
   /** The hashes of the keys `ctx.once` answered true for, in order: the partition's seen keys. */
   claimHashes: number[]
   /** Of the events file, hashed as it was written, and its size. */
