@@ -144,30 +144,40 @@ describe('a partition transformed on worker threads, a batch each, settled in li
     }
   })
 
-  it('a line longer than a batch is a batch of its own', async () => {
-    const dir = tempDir()
-    const paths = new JobPaths(dir)
-    mkdirSync(path.join(dir, 'raw'), { recursive: true })
-    const p = newPartitionState({ key: 'long', params: {} }, 0)
-    const rows: Row[] = Array.from({ length: 30 }, (_, i) => ({
+  it('lines longer than a batch, and events outgrowing the shared buffers: still a serial run', async () => {
+    // Rows of 600 kB: each is a batch of its own, larger than a slot's line buffer, and its two events
+    // (an `$identify` and the event, each carrying the device) outgrow the slot's 1 MB events buffer.
+    const rows: Row[] = Array.from({ length: 40 }, (_, i) => ({
       user: `u${i % 4}`,
-      device: i === 11 ? 'd'.repeat(5000) : `d${i % 3}`,
+      device: i % 10 === 5 ? `${'d'.repeat(600_000)}-${i}` : `d${i % 3}`,
       insert: `i${i}`,
     }))
-    // No newline after the last line: it counts all the same.
-    const gz = gzipSync(rows.map((r) => JSON.stringify(r)).join('\n'))
-    writeFileSync(paths.raw(p), gz)
-    p.export = { ...p.export, status: 'done', bytes: gz.length, records: rows.length }
+    const staged = (dir: string) => {
+      const paths = new JobPaths(dir)
+      mkdirSync(path.join(dir, 'raw'), { recursive: true })
+      const p = newPartitionState({ key: 'long', params: {} }, 0)
+      // No newline after the last line: it counts all the same.
+      const gz = gzipSync(rows.map((r) => JSON.stringify(r)).join('\n'))
+      writeFileSync(paths.raw(p), gz)
+      p.export = { ...p.export, status: 'done', bytes: gz.length, records: rows.length }
+      return { paths, p }
+    }
+    const serialDir = tempDir()
+    const serial = staged(serialDir)
+    await transformPartition(serial.p, options(serial.paths, new SeenSet()))
+
+    const parallelDir = tempDir()
+    const parallel = staged(parallelDir)
     const seen = new SeenSet()
     pool = new TransformPool({ sourceModule, config: {}, mappingOverrides: {}, identity: 'job' }, 2, seen, {
       ...poolOptions,
       batchBytes: 300,
     })
-    await pool.transform(p, options(paths, seen))
-    await pool.commit(p)
-    const events = readFileSync(paths.events(p), 'utf8').trim().split('\n')
-    expect(p.transform.records).toBe(30)
-    expect(events.filter((l) => l.includes('"viewed"'))).toHaveLength(30)
-    expect(events.some((l) => l.includes('d'.repeat(5000)))).toBe(true)
+    await pool.transform(parallel.p, options(parallel.paths, seen))
+    await pool.commit(parallel.p)
+    expect(jobFiles(parallelDir)).toEqual(jobFiles(serialDir))
+    expect(parallel.p.transform).toEqual(serial.p.transform)
+    expect(parallel.p.transform.records).toBe(40)
+    expect(parallel.p.transform.byName).toMatchObject({ viewed: 40 })
   })
 })

@@ -166,7 +166,8 @@ export class TransformPool {
   private readonly workers: Worker[]
   private readonly outstanding = new Map<Worker, number>()
   private readonly waiting = new Map<number, Waiting>()
-  private readonly workerOf = new Map<number, Worker>()
+  /** The slot each batch out is in. */
+  private readonly slotOf = new Map<number, number>()
   private answer = deferred()
   private readonly dead = new Map<Worker, Error>()
   /** Per worker, the claims confirmed in the current partition that it has not been sent yet. */
@@ -294,11 +295,6 @@ export class TransformPool {
   /** A settled batch's lines (to transform a record again) and its event lines. */
   slotBytes(result: BatchResult, slot: number, rawLength: number): { raw: Buffer; events: Buffer } {
     const s = this.slots[slot] as Slot
-    if (result.events) {
-      s.events = result.events
-      s.holders.clear()
-      s.holders.add(this.workerOf.get(result.id) as Worker)
-    }
     return { raw: Buffer.from(s.raw, 0, rawLength), events: Buffer.from(s.events, 0, result.eventsLength) }
   }
 
@@ -313,7 +309,7 @@ export class TransformPool {
     const s = this.slots[slot] as Slot
     const known = s.holders.has(worker)
     s.holders.add(worker)
-    this.workerOf.set(id, worker)
+    this.slotOf.set(id, slot)
     const message: ToWorker = {
       type: 'batch',
       run,
@@ -347,7 +343,7 @@ export class TransformPool {
   }
 
   private answered(worker: Worker, id: number): void {
-    this.workerOf.delete(id)
+    this.slotOf.delete(id)
     this.outstanding.set(worker, (this.outstanding.get(worker) ?? 1) - 1)
     const { resolve } = this.answer
     this.answer = deferred()
@@ -363,6 +359,13 @@ export class TransformPool {
     const waiting = this.waiting.get(message.id)
     if (!waiting) return
     this.waiting.delete(message.id)
+    const slot = this.slots[this.slotOf.get(message.id) as number] as Slot
+    // The worker outgrew the slot's events buffer and now holds a bigger one, alone. Taken here, as the
+    // answer comes, even for a partition given up on, so the slot and the worker never disagree.
+    if (message.type === 'batch' && message.events) {
+      slot.events = message.events
+      slot.holders = new Set([waiting.worker])
+    }
     this.answered(waiting.worker, message.id)
     if (message.type === 'failed') waiting.reject(revive(message.error))
     else waiting.resolve(message)

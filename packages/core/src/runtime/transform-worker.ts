@@ -154,13 +154,14 @@ async function stagerFor(c: Current): Promise<NonNullable<Current['stager']>> {
 }
 
 async function transformBatch(message: Extract<ToWorker, { type: 'batch' }>): Promise<void> {
+  // First of all: the pool counts this worker as holding these buffers from now on, whatever follows.
+  if (message.raw && message.events) slots.set(message.slot, { raw: message.raw, events: message.events })
   try {
     const c = current
     // A partition the main thread has given up on: it waits for nothing but the answer.
     if (!c || c.run !== message.run) throw new Error('a batch of a partition given up on')
     const { stage, deps } = await stagerFor(c)
     for (const h of message.confirmed) c.local.add(h)
-    if (message.raw && message.events) slots.set(message.slot, { raw: message.raw, events: message.events })
     const slot = slots.get(message.slot)
     if (!slot) throw new Error(`no buffers for slot ${message.slot}`)
     const bytes = Buffer.from(slot.raw, 0, message.length)
