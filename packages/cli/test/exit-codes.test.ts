@@ -19,6 +19,21 @@ describe('exit codes and messages', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('40 read, 40 staged')
     expect(r.stdout).toMatch(/events file\s+\S+dry-run\.jsonl/)
+    expect(r.stdout).toMatch(/rate\s+not paced \(a dry run sends nothing\)/)
+  })
+
+  it('0: a dry run is not held to the send rate, unless --rate asks', async () => {
+    // Held to the default 1,000 events/s, 20,000 events could not take less than 20 s.
+    await writeEventsCsv(path.join(dir, 'many.csv'), 20_000)
+    const r = await cli(['csv', '--files', 'many.csv', '--dry-run', '--json'], { cwd: dir, env })
+    expect(r.code).toBe(0)
+    const summary = jsonLines(r.stdout).find((l) => l.type === 'summary') as {
+      report: { durationMs: number; events: { loaded: number } }
+    }
+    expect(summary.report.events.loaded).toBe(20_000)
+    expect(summary.report.durationMs).toBeLessThan(20_000)
+    const paced = await cli(['csv', '--files', 'events.csv', '--dry-run', '--rate', '500'], { cwd: dir, env })
+    expect(paced.stdout).toMatch(/rate\s+500 events\/s/)
   })
 
   it.each([

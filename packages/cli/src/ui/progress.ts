@@ -1,4 +1,5 @@
 import type { ProgressEvent } from '@ph-import/core'
+import { UNPACED } from '../run/rates.js'
 import { duration, n } from './format.js'
 
 export type ProgressMode = 'tty' | 'plain' | 'json'
@@ -24,7 +25,7 @@ export function createProgress(mode: ProgressMode, options: { plainEveryMs?: num
     return (
       `export ${stageDone.export}/${total} · transform ${stageDone.transform}/${total} · load ${s.partitionsDone}/${s.partitionsTotal}` +
       ` | read ${n(s.recordsRead)} · loaded ${n(s.eventsLoaded)} · rejected ${n(s.deadLettered)}` +
-      ` | ${n(s.eventsPerSecond)} ev/s (limit ${n(s.rate)})${eta}`
+      ` | ${n(s.eventsPerSecond)} ev/s${s.rate >= UNPACED ? '' : ` (limit ${n(s.rate)})`}${eta}`
     )
   }
   const note = (text: string) => {

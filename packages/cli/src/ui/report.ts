@@ -47,7 +47,8 @@ export function formatPlan(plan: {
   partitions: number
   resumed: boolean
   destination: string
-  rate: number
+  /** Undefined: not paced (a dry run without --rate). */
+  rate: number | undefined
   estimate?: { seconds: number; note: string } | undefined
   jobId: string
 }): string {
@@ -55,7 +56,7 @@ export function formatPlan(plan: {
     `${plan.resumed ? 'Resuming' : 'Plan'}: ${plan.source} → ${plan.destination}`,
     ...(plan.range ? [`  range       ${plan.range}`] : []),
     `  partitions  ${n(plan.partitions)}`,
-    `  rate        ${n(plan.rate)} events/s`,
+    `  rate        ${plan.rate === undefined ? 'not paced (a dry run sends nothing)' : `${n(plan.rate)} events/s`}`,
     ...(plan.estimate ? [`  estimate    ${duration(plan.estimate.seconds)} (${plan.estimate.note})`] : []),
     `  job         ${plan.jobId}`,
   ]
