@@ -232,6 +232,50 @@ describe('runtime policies with scripted sources and destinations', () => {
     expect(ns).toEqual(Array.from({ length: 100 }, (_, i) => i))
   })
 
+  it('pages of JSON lines are staged as they are; a bad line is dead-lettered, one with a newline stays one record', async () => {
+    const lines = defineSource({
+      name: 'lines',
+      description: 'exports JSON text',
+      config: z.object({}),
+      plan: () => [{ key: 'all', params: {} }],
+      async *export() {
+        yield { lines: Array.from({ length: 50 }, (_, n) => JSON.stringify({ n })) }
+        // Valid JSON across two lines, then text that is not JSON.
+        yield { lines: ['{"n":\n1000}', 'not json'], records: [{ n: 50 }] }
+      },
+      transform: (raw: unknown, ctx) => {
+        if (typeof raw === 'string') return ctx.reject('text_record', 'a record of text')
+        const n = (raw as { n: number }).n
+        return {
+          event: 'e',
+          distinct_id: `u${n}`,
+          uuid: ctx.uuid(n),
+          timestamp: toIsoTimestamp(Date.UTC(2024, 0, 1) + n * 1000),
+          properties: { n },
+        }
+      },
+    })
+    const dir = tempDir()
+    const out = path.join(dir, 'o.jsonl')
+    const r = await runImport({
+      source: lines,
+      config: {},
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e6,
+    })
+    expect(r.status).toBe('done')
+    expect(readJsonLines<{ properties: { n: number } }>(out).map((e) => e.properties.n)).toEqual(
+      Array.from({ length: 51 }, (_, n) => n),
+    )
+    expect(r.report.records).toMatchObject({ read: 53, rejected: 2 })
+    const rejects = readJsonLines<{ code: string; record: unknown }>(path.join(r.jobDir, 'rejects.jsonl'))
+    expect(rejects.map((x) => [x.code, x.record])).toEqual([
+      ['text_record', '{"n":\n1000}'],
+      ['unparsable_record', 'not json'],
+    ])
+  })
+
   it('a fatal source error fails the job with the message and keeps state', async () => {
     const dir = tempDir()
     const r = await runImport({

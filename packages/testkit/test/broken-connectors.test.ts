@@ -93,7 +93,10 @@ const broken: Record<string, { check: string; source: AnySource; says: RegExp }>
       ...good,
       async *export(ctx) {
         for await (const page of good.export(ctx))
-          yield { ...page, records: page.records.map((r) => ({ ...(r as object), fetchedAt: randomUUID() })) }
+          yield {
+            ...page,
+            records: (page.records ?? []).map((r) => ({ ...(r as object), fetchedAt: randomUUID() })),
+          }
       },
     },
     says: /record seen 1x then 0x/,

@@ -90,33 +90,45 @@ async function download(ctx: ExportContext<AmplitudeConfig>, file: string): Prom
   }
 }
 
+/** Whether an export line passes the event filters; a line that is not JSON passes (it is dead-lettered later). */
+function lineFilter(config: AmplitudeConfig): ((line: string) => boolean) | undefined {
+  const keep = recordFilter(config)
+  if (!keep) return undefined
+  return (line) => {
+    let record: unknown
+    try {
+      record = JSON.parse(line)
+    } catch {
+      return true
+    }
+    return typeof record !== 'object' || record === null || keep(record as RawAmplitudeEvent)
+  }
+}
+
+/**
+ * The window's export lines, staged as Amplitude wrote them: parsed here only when event filters must
+ * look inside. A line that is not JSON is staged too, and the transform stage dead-letters it.
+ */
 export async function* exportAmplitude(
   ctx: ExportContext<AmplitudeConfig>,
 ): AsyncGenerator<ExportPage<RawAmplitudeEvent | string>> {
   const file = path.join(ctx.scratchDir, 'export.zip')
   if (!(await download(ctx, file))) return
-  const keep = recordFilter(ctx.config)
-  let page: Array<RawAmplitudeEvent | string> = []
+  const keep = lineFilter(ctx.config)
+  let page: string[] = []
   let skipped = 0
   for await (const line of zipJsonGzLines(file)) {
-    let record: RawAmplitudeEvent | string
-    try {
-      record = JSON.parse(line) as RawAmplitudeEvent
-    } catch {
-      // Staged as text: the transform dead-letters it with a reason rather than losing it.
-      record = line
-    }
-    if (keep && typeof record === 'object' && record !== null && !keep(record)) {
+    if (keep && !keep(line)) {
       skipped++
       continue
     }
-    page.push(record)
+    page.push(line)
     if (page.length >= ctx.config.pageSize) {
-      yield { records: page }
+      yield { lines: page }
       page = []
     }
   }
-  if (page.length > 0) yield { records: page }
+  if (page.length > 0) yield { lines: page }
   if (skipped > 0) {
     ctx.logger.info(
       `partition ${ctx.partition.key}: ${skipped} records outside the event filters were skipped`,

@@ -23,9 +23,19 @@ export interface Partition {
   params: JsonObject
 }
 
-/** One page of raw records. A cursor lets a crash resume mid-partition instead of re-exporting it. */
+/**
+ * One page of raw records: as values (`records`, staged as JSON), or as the JSON text the source sent
+ * (`lines`, one record each, staged as they are: no parse and re-serialization per record). A cursor lets a
+ * crash resume mid-partition instead of re-exporting it.
+ */
 export interface ExportPage<Raw = unknown> {
-  records: Raw[]
+  records?: Raw[]
+  /**
+   * Records already serialized as JSON, one per string, staged after `records`. A line that is not valid
+   * JSON is dead-lettered by the transform stage (`unparsable_record`), never lost; one holding a newline
+   * is staged as a JSON string, so it stays one record.
+   */
+  lines?: string[]
   cursor?: JsonValue
 }
 

@@ -73,8 +73,13 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
       })
       for await (const page of pages) {
         if (context.signal.aborted) throw context.signal.reason
-        for (const record of page.records) writer.write(record)
-        opts.onRecords?.(page.records.length)
+        const { records = [], lines = [] } = page
+        for (const record of records) writer.write(record)
+        // A newline inside would split one record in two: such a line is staged as a JSON string.
+        for (const line of lines)
+          if (line.includes('\n')) writer.write(line)
+          else writer.writeLine(line)
+        opts.onRecords?.(records.length + lines.length)
         await writer.maybeFlush()
         if (
           page.cursor !== undefined &&

@@ -43,6 +43,12 @@ export class StagedGzipWriter {
     this.pendingRecords++
   }
 
+  /** A record already serialized as one line of JSON (no newline in it), staged as it is. */
+  writeLine(line: string): void {
+    this.pending.push(line)
+    this.pendingRecords++
+  }
+
   /** Makes everything written so far durable; returns the committed position. */
   async commit(): Promise<{ bytes: number; records: number }> {
     await this.writeMember()

@@ -56,9 +56,20 @@ export async function exportRecords(
   scratchDir: string,
 ): Promise<unknown[]> {
   const records: unknown[] = []
-  for await (const page of source.export({ ...ctx, partition, cursor: undefined, scratchDir }))
-    records.push(...(page as ExportPage).records)
+  for await (const page of source.export({ ...ctx, partition, cursor: undefined, scratchDir })) {
+    const { records: values = [], lines = [] } = page as ExportPage
+    records.push(...values, ...lines.map(parsedLine))
+  }
   return records
+}
+
+/** A record exported as a line, as the transform will see it (a line that is not JSON stays text here). */
+function parsedLine(line: string): unknown {
+  try {
+    return JSON.parse(line) as unknown
+  } catch {
+    return line
+  }
 }
 
 export interface ImportRun {
