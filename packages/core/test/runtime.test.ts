@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Destination, EventBatch } from '../src/contracts/destination.js'
 import { FatalError, RejectedEventsError, RetriableError, SplitPartition } from '../src/contracts/errors.js'
-import { defineSource } from '../src/contracts/source.js'
+import { defineSource, type TransformContext } from '../src/contracts/source.js'
 import { createFileDestination } from '../src/destinations/file.js'
 import { runImport } from '../src/runtime/run-import.js'
 import { toIsoTimestamp } from '../src/util/time.js'
@@ -161,6 +161,17 @@ describe('runImport', () => {
   })
 })
 
+/** The event of record number `n` of the scripted sources below. */
+function numbered(n: number, ctx: TransformContext) {
+  return {
+    event: 'e',
+    distinct_id: `u${n}`,
+    uuid: ctx.uuid(n),
+    timestamp: toIsoTimestamp(Date.UTC(2024, 0, 1) + n * 1000),
+    properties: { n },
+  }
+}
+
 describe('runtime policies with scripted sources and destinations', () => {
   const mini = (opts: { failFirst?: number; split?: boolean; fatal?: boolean }) => {
     let calls = 0
@@ -183,16 +194,7 @@ describe('runtime policies with scripted sources and destinations', () => {
         }
         yield { records: Array.from({ length: to - from }, (_, i) => ({ n: from + i })) }
       },
-      transform: (raw: unknown, ctx) => {
-        const n = (raw as { n: number }).n
-        return {
-          event: 'e',
-          distinct_id: `u${n}`,
-          uuid: ctx.uuid(n),
-          timestamp: toIsoTimestamp(Date.UTC(2024, 0, 1) + n * 1000),
-          properties: { n },
-        }
-      },
+      transform: (raw: unknown, ctx) => numbered((raw as { n: number }).n, ctx),
     })
   }
 
@@ -243,17 +245,10 @@ describe('runtime policies with scripted sources and destinations', () => {
         // Valid JSON across two lines, then text that is not JSON.
         yield { lines: ['{"n":\n1000}', 'not json'], records: [{ n: 50 }] }
       },
-      transform: (raw: unknown, ctx) => {
-        if (typeof raw === 'string') return ctx.reject('text_record', 'a record of text')
-        const n = (raw as { n: number }).n
-        return {
-          event: 'e',
-          distinct_id: `u${n}`,
-          uuid: ctx.uuid(n),
-          timestamp: toIsoTimestamp(Date.UTC(2024, 0, 1) + n * 1000),
-          properties: { n },
-        }
-      },
+      transform: (raw: unknown, ctx) =>
+        typeof raw === 'string'
+          ? ctx.reject('text_record', 'a record of text')
+          : numbered((raw as { n: number }).n, ctx),
     })
     const dir = tempDir()
     const out = path.join(dir, 'o.jsonl')
