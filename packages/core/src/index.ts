@@ -35,11 +35,13 @@ export { RateLimiter, WindowBudget } from './runtime/rate-limiter.js'
 export type { JobReport } from './runtime/report.js'
 export { createReprocessSource } from './runtime/reprocess.js'
 export {
+  DEFAULT_RATE,
   jobIdFor,
   type ProgressEvent,
   type RunImportOptions,
   type RunResult,
   runImport,
+  UNPACED_RATE,
 } from './runtime/run-import.js'
 export { JobPaths, type JobState, loadOrder, type PartitionState, readState } from './runtime/state.js'
 export { type DayCount, type Verification, verifyJob } from './runtime/verify-job.js'

@@ -271,6 +271,31 @@ describe('runtime policies with scripted sources and destinations', () => {
     ])
   })
 
+  it('a destination that needs no pacing (a file) is not held to the default rate', async () => {
+    const many = defineSource({
+      name: 'many',
+      description: 'scripted',
+      config: z.object({}),
+      plan: () => [{ key: 'all', params: {} }],
+      async *export() {
+        yield { records: Array.from({ length: 10_000 }, (_, n) => ({ n })) }
+      },
+      transform: (raw: unknown, ctx) => numbered((raw as { n: number }).n, ctx),
+    })
+    const dir = tempDir()
+    const out = path.join(dir, 'o.jsonl')
+    // No rate given: paced at the default 1,000 events/s, 10,000 events could not take less than ~9.75 s.
+    const r = await runImport({
+      source: many,
+      config: {},
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+    })
+    expect(r.status).toBe('done')
+    expect(readJsonLines(out)).toHaveLength(10_000)
+    expect(r.report.durationMs).toBeLessThan(5000)
+  })
+
   it('a fatal source error fails the job with the message and keeps state', async () => {
     const dir = tempDir()
     const r = await runImport({

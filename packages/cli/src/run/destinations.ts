@@ -24,6 +24,7 @@ export function dryRunDestination(file: () => string): Destination {
   return {
     name: 'dry-run',
     describe: () => 'dry run (events written to a file, nothing sent)',
+    paced: false,
     send: (batch, options) => {
       inner ??= createFileDestination({ path: file() })
       return inner.send(batch, options)

@@ -5,6 +5,7 @@ import {
   type AnySource,
   createLogger,
   createRedactor,
+  DEFAULT_RATE,
   type Destination,
   type EventHook,
   type JobReport,
@@ -20,7 +21,6 @@ import { createProgress, type ProgressMode } from '../ui/progress.js'
 import { formatPlan, formatReport } from '../ui/report.js'
 import { dryRunDestination, postHogDestination } from './destinations.js'
 import { type JobSettings, saveJobSettings } from './job-settings.js'
-import { DEFAULT_RATE, UNPACED } from './rates.js'
 
 export interface RunOptions {
   posthogKey: string | undefined
@@ -124,8 +124,6 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
     sink: (entry) => process.stderr.write(`[${entry.level}] ${entry.scope} ${entry.message}\n`),
   })
   const outputFile = settings.dryRun ? path.resolve(settings.output ?? '') : undefined
-  // An explicit --rate applies to a dry run too.
-  const rate = settings.rate ?? (settings.dryRun ? UNPACED : undefined)
   const destination: Destination = settings.dryRun
     ? dryRunDestination(() => settings.output ?? path.join(jobDir, 'dry-run.jsonl'))
     : postHogDestination(settings.posthogHost, options.posthogKey, logger)
@@ -158,7 +156,7 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
       ...(launch.jobId ? { jobId: launch.jobId } : {}),
       ...(settings.mapping ? { mapping: settings.mapping as MappingConfig } : {}),
       ...(launch.transformHook ? { transformHook: launch.transformHook } : {}),
-      ...(rate ? { rate } : {}),
+      ...(settings.rate ? { rate: settings.rate } : {}),
       ...(settings.batchSize ? { batchSize: settings.batchSize } : {}),
       ...transformWorkers(launch),
       secrets: options.posthogKey ? [options.posthogKey] : [],
@@ -180,7 +178,8 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
             partitions,
             resumed: planned?.resumed ?? false,
             destination: destination.describe(),
-            rate: settings.rate ?? (settings.dryRun ? undefined : DEFAULT_RATE),
+            // A dry run is paced only by an explicit --rate (the destination says so).
+            rate: settings.rate ?? (destination.paced === false ? undefined : DEFAULT_RATE),
             estimate,
             jobId: planned?.jobId ?? '',
           }),

@@ -1,5 +1,4 @@
-import type { ProgressEvent } from '@ph-import/core'
-import { UNPACED } from '../run/rates.js'
+import { type ProgressEvent, UNPACED_RATE } from '@ph-import/core'
 import { duration, n } from './format.js'
 
 export type ProgressMode = 'tty' | 'plain' | 'json'
@@ -25,7 +24,7 @@ export function createProgress(mode: ProgressMode, options: { plainEveryMs?: num
     return (
       `export ${stageDone.export}/${total} · transform ${stageDone.transform}/${total} · load ${s.partitionsDone}/${s.partitionsTotal}` +
       ` | read ${n(s.recordsRead)} · loaded ${n(s.eventsLoaded)} · rejected ${n(s.deadLettered)}` +
-      ` | ${n(s.eventsPerSecond)} ev/s${s.rate >= UNPACED ? '' : ` (limit ${n(s.rate)})`}${eta}`
+      ` | ${n(s.eventsPerSecond)} ev/s${s.rate >= UNPACED_RATE ? '' : ` (limit ${n(s.rate)})`}${eta}`
     )
   }
   const note = (text: string) => {

@@ -28,6 +28,11 @@ export interface Destination {
   describe(): string
   send(batch: EventBatch, options: { signal: AbortSignal }): Promise<void>
   /**
+   * False for a destination with no rate limit to respect (a file): the job is then paced only if the
+   * caller gives a `rate`. By default a job runs at PostHog's 1,000 events/s.
+   */
+  readonly paced?: boolean
+  /**
    * Optional hint that `batch` is sent next, once a request slot frees up: a destination may start
    * encoding it now (the fetch transport builds and gzips the body), so the slot is not spent waiting for
    * that. Must not send anything; the same lines array then reaches `send`.

@@ -57,6 +57,8 @@ export function createFileDestination(config: FileDestinationConfig): Destinatio
   return {
     name: 'file',
     describe: () => `file ${config.path}`,
+    // A file has no rate limit: writing it at PostHog's rate would only make a preview slow.
+    paced: false,
     async send(batch) {
       if (fd === undefined) {
         fd = openSync(config.path, 'a+')

@@ -33,6 +33,11 @@ import { withTransformPool } from './transform-pool.js'
 export { jobIdFor } from './job-id.js'
 export type { ProgressEvent, RunImportOptions, RunResult } from './run-options.js'
 
+/** PostHog's managed-migration rate, events/s: the default for a destination that is paced. */
+export const DEFAULT_RATE = 1000
+/** For a destination that needs no pacing: far above what one process stages. */
+export const UNPACED_RATE = 1e9
+
 /**
  * Runs (or resumes) one import job: plan → export → transform → load, each stage persisted in the job
  * directory so a crash anywhere resumes without losing or repeating events. Export/transform of
@@ -161,7 +166,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     for (const p of state.partitions)
       if (p.transform.status === 'done') await seen.loadFile(paths.seenKeys(p))
 
-    const rate = options.rate ?? 1000
+    const rate = options.rate ?? (options.destination.paced === false ? UNPACED_RATE : DEFAULT_RATE)
     const limiter = new RateLimiter({ ratePerSecond: rate, clock })
     const readiness = new Readiness()
     const deferredFor = (p: PartitionState) => readiness.of(p)
