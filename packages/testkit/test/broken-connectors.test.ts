@@ -120,6 +120,29 @@ describe('the suite catches seeded mistakes', () => {
     })
   }
 
+  it('lines a connector hands over as JSON text, one not JSON: checked as the runtime stages them', async () => {
+    // The connector's transform never sees a line that is not JSON: the runtime dead-letters it first.
+    const asLines: AnySource = {
+      ...good,
+      async *export(ctx) {
+        for await (const page of good.export(ctx))
+          yield {
+            ...page,
+            records: [],
+            lines: [...(page.records ?? []).map((r) => JSON.stringify(r)), '{"cut":'],
+          }
+      },
+      transform: (raw, ctx) => {
+        if (typeof raw !== 'object' || raw === null) throw new Error('the transform was handed text')
+        return good.transform(raw, ctx)
+      },
+    }
+    for (const name of ['events_are_valid', 'export_is_repeatable']) {
+      const result = await check(name, asLines)
+      expect(result, name).toMatchObject({ status: 'pass' })
+    }
+  })
+
   it('the unbroken connector passes the same checks', async () => {
     const names = [...new Set(Object.values(broken).map((b) => b.check))]
     for (const name of names) {

@@ -2,7 +2,15 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { canonicalJson, isFiltered, isRejection, validateEvent } from '@ph-import/core'
 import { testTransformContext } from '../transform-context.js'
-import { countBy, describeRun, exportRecords, importOnce, parseConfig, sourceContext } from './harness.js'
+import {
+  countBy,
+  describeRun,
+  exportRecords,
+  importOnce,
+  parseConfig,
+  sourceContext,
+  UnparsableLine,
+} from './harness.js'
 import { type CheckEnv, type ConformanceCheck, ensure, fail } from './types.js'
 
 async function samplePlan(env: CheckEnv) {
@@ -61,6 +69,10 @@ export const eventsAreValid: ConformanceCheck = {
       })
       for (const raw of await exportRecords(env.source, ctx, partition, scratch)) {
         counts.records++
+        if (raw instanceof UnparsableLine) {
+          counts.rejected++ // by the runtime, as `unparsable_record`
+          continue
+        }
         // The runtime stages records as JSON lines, so transform sees them after a JSON round trip.
         const result = env.source.transform(JSON.parse(JSON.stringify(raw)) as unknown, tctx)
         if (isRejection(result)) counts.rejected++

@@ -63,12 +63,20 @@ export async function exportRecords(
   return records
 }
 
-/** A record exported as a line, as the transform will see it (a line that is not JSON stays text here). */
+/**
+ * An exported line that is not JSON. The runtime dead-letters it before the connector's transform could see
+ * it, so checks must not hand it to the transform either.
+ */
+export class UnparsableLine {
+  constructor(readonly line: string) {}
+}
+
+/** A record exported as a line, as the transform stage reads it. */
 function parsedLine(line: string): unknown {
   try {
     return JSON.parse(line) as unknown
   } catch {
-    return line
+    return new UnparsableLine(line)
   }
 }
 
