@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Destination, EventBatch } from '../src/contracts/destination.js'
 import { FatalError, RejectedEventsError, RetriableError, SplitPartition } from '../src/contracts/errors.js'
-import { defineSource, type TransformContext } from '../src/contracts/source.js'
+import { defineSource, type ExportPage, type TransformContext } from '../src/contracts/source.js'
 import { createFileDestination } from '../src/destinations/file.js'
 import { runImport } from '../src/runtime/run-import.js'
 import { toIsoTimestamp } from '../src/util/time.js'
@@ -172,6 +172,23 @@ function numbered(n: number, ctx: TransformContext) {
   }
 }
 
+/** A source of one partition that exports `pages` as given; a record of text is rejected, others numbered. */
+function onePartition(name: string, pages: ExportPage[]) {
+  return defineSource({
+    name,
+    description: 'scripted',
+    config: z.object({}),
+    plan: () => [{ key: 'all', params: {} }],
+    async *export() {
+      yield* pages
+    },
+    transform: (raw: unknown, ctx) =>
+      typeof raw === 'string'
+        ? ctx.reject('text_record', 'a record of text')
+        : numbered((raw as { n: number }).n, ctx),
+  })
+}
+
 describe('runtime policies with scripted sources and destinations', () => {
   const mini = (opts: { failFirst?: number; split?: boolean; fatal?: boolean }) => {
     let calls = 0
@@ -235,21 +252,11 @@ describe('runtime policies with scripted sources and destinations', () => {
   })
 
   it('pages of JSON lines are staged as they are; a bad line is dead-lettered, one with a newline stays one record', async () => {
-    const lines = defineSource({
-      name: 'lines',
-      description: 'exports JSON text',
-      config: z.object({}),
-      plan: () => [{ key: 'all', params: {} }],
-      async *export() {
-        yield { lines: Array.from({ length: 50 }, (_, n) => JSON.stringify({ n })) }
-        // Valid JSON across two lines, then text that is not JSON.
-        yield { lines: ['{"n":\n1000}', 'not json'], records: [{ n: 50 }] }
-      },
-      transform: (raw: unknown, ctx) =>
-        typeof raw === 'string'
-          ? ctx.reject('text_record', 'a record of text')
-          : numbered((raw as { n: number }).n, ctx),
-    })
+    const lines = onePartition('lines', [
+      { lines: Array.from({ length: 50 }, (_, n) => JSON.stringify({ n })) },
+      // Valid JSON across two lines, then text that is not JSON.
+      { lines: ['{"n":\n1000}', 'not json'], records: [{ n: 50 }] },
+    ])
     const dir = tempDir()
     const out = path.join(dir, 'o.jsonl')
     const r = await runImport({
@@ -272,16 +279,7 @@ describe('runtime policies with scripted sources and destinations', () => {
   })
 
   it('a destination that needs no pacing (a file) is not held to the default rate', async () => {
-    const many = defineSource({
-      name: 'many',
-      description: 'scripted',
-      config: z.object({}),
-      plan: () => [{ key: 'all', params: {} }],
-      async *export() {
-        yield { records: Array.from({ length: 10_000 }, (_, n) => ({ n })) }
-      },
-      transform: (raw: unknown, ctx) => numbered((raw as { n: number }).n, ctx),
-    })
+    const many = onePartition('many', [{ records: Array.from({ length: 10_000 }, (_, n) => ({ n })) }])
     const dir = tempDir()
     const out = path.join(dir, 'o.jsonl')
     // No rate given: paced at the default 1,000 events/s, 10,000 events could not take less than ~9.75 s.
