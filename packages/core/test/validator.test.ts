@@ -41,6 +41,31 @@ describe('validateEvent mirrors PostHog capture rules', () => {
     }
   })
 
+  it('serializes exactly as JSON.stringify, whatever the properties object is', () => {
+    // Built key by key past V8's fast-object limit (a hash table), with integer-like keys, an undefined
+    // value and a getter: the copy taken before serializing must keep every one of them as they were.
+    const manyKeys: Record<string, unknown> = {}
+    for (let i = 0; i < 60; i++)
+      manyKeys[i % 3 === 0 ? String(60 - i) : `key ${i}`] = i % 5 === 0 ? undefined : i
+    Object.defineProperty(manyKeys, 'computed', { enumerable: true, get: () => 'from a getter' })
+    class Props {
+      readonly plan = 'pro'
+      toJSON() {
+        return { plan: 'serialized by toJSON' }
+      }
+    }
+    const extraField = { ...good, $set: { plan: 'pro' } }
+    for (const event of [
+      { ...good, properties: manyKeys },
+      { ...good, properties: new Props() },
+      { ...good, properties: Object.assign(Object.create(null), { plan: 'pro' }) },
+      extraField,
+    ]) {
+      const v = validateEvent(event)
+      expect(v.ok && v.serialized).toBe(JSON.stringify(event))
+    }
+  })
+
   it('accepts exactly 200 characters and multi-byte ids', () => {
     expect(validateEvent({ ...good, distinct_id: 'x'.repeat(200) }).ok).toBe(true)
     expect(validateEvent({ ...good, distinct_id: 'ユーザー' }).ok).toBe(true)
