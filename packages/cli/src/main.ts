@@ -3,7 +3,7 @@ import { Config, flush, handle, type Interfaces, Plugin, run, settings, ux } fro
 import { connectorCommand } from './connectors/connector-command.js'
 import { discoverConnectors } from './connectors/discover.js'
 import { CONNECTOR_COMMANDS, CONNECTORS } from './connectors/registry.js'
-import { localTarballSpecs } from './run/plugin-args.js'
+import { explainInstallError, localTarballSpecs } from './run/plugin-args.js'
 
 /**
  * Loads oclif (bundled and user-installed plugins), turns every connector found among them into a
@@ -13,8 +13,9 @@ import { localTarballSpecs } from './run/plugin-args.js'
 export async function main(root: string, argv = process.argv.slice(2)): Promise<void> {
   // Commands run from the compiled dist/ even when NODE_ENV=test or development.
   settings.enableAutoTranspile = false
+  let config: Config | undefined
   try {
-    const config = await Config.load({ root })
+    config = await Config.load({ root })
     const { connectors, warnings } = await discoverConnectors(config.getPluginsList())
     for (const warning of warnings) ux.warn(warning)
     const builtIn = new Set(config.commandIDs)
@@ -48,6 +49,10 @@ export async function main(root: string, argv = process.argv.slice(2)): Promise<
     await run(localTarballSpecs(argv), config)
     await flush()
   } catch (error) {
-    await handle(error as Error)
+    const { scope, pluginPrefix } = config?.pjson.oclif ?? {}
+    // As oclif expands a short name: `mixpanel` → @ph-import/connector-mixpanel.
+    const scoped = (name: string) =>
+      scope && !name.startsWith('@') ? `@${scope}/${pluginPrefix ?? 'plugin'}-${name}` : undefined
+    await handle(explainInstallError(argv, error as Error, scoped))
   }
 }

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { localTarballSpecs } from '../src/run/plugin-args.js'
+import { explainInstallError, localTarballSpecs } from '../src/run/plugin-args.js'
 import { tempDir } from './helpers.js'
 
 let dir: string
@@ -33,5 +33,26 @@ describe('plugins install of a local tarball', () => {
       ['plugins', 'link', 'x-1.0.0.tgz'],
     ])
       expect(localTarballSpecs(argv, dir)).toEqual(argv)
+  })
+})
+
+describe('a plugin published nowhere', () => {
+  const scoped = (name: string) => (name.startsWith('@') ? undefined : `@ph-import/connector-${name}`)
+  const notFound = (name: string) => new Error(`${name} does not exist in the registry.`)
+
+  it('names both packages a short name was looked up as', () => {
+    const error = explainInstallError(['plugins', 'install', 'mixpanl'], notFound('mixpanl'), scoped)
+    expect(error.message).toMatch(/^neither @ph-import\/connector-mixpanl nor mixpanl is published/)
+    const full = explainInstallError(['plugins:add', '@acme/x'], notFound('@acme/x'), scoped)
+    expect(full.message).toMatch(/^no package @acme\/x is published/)
+  })
+
+  it('leaves other errors and other commands alone', () => {
+    const other = new Error('npm ERR! code E403')
+    expect(explainInstallError(['plugins', 'install', 'x'], other, scoped).message).toBe('npm ERR! code E403')
+    const elsewhere = notFound('x')
+    expect(explainInstallError(['csv', 'x'], elsewhere, scoped).message).toBe(
+      'x does not exist in the registry.',
+    )
   })
 })

@@ -3,6 +3,34 @@ import path from 'node:path'
 
 const INSTALL = new Set(['plugins install', 'plugins add', 'plugins:install', 'plugins:add'])
 
+/** Where an install command's arguments start, or undefined when argv is another command. */
+function installArgsFrom(argv: readonly string[]): number | undefined {
+  const command = argv[0]?.includes(':') ? 1 : 2
+  return INSTALL.has(argv.slice(0, command).join(' ')) ? command : undefined
+}
+
+/**
+ * oclif says only "<name> does not exist in the registry" when a plugin is not found, naming what it
+ * tried last. For a short name it first tried `@ph-import/connector-<name>` (`scopedName`): the message
+ * says both, and what to do instead. Other errors are returned as they are.
+ */
+export function explainInstallError<E extends Error>(
+  argv: readonly string[],
+  error: E,
+  scopedName: (name: string) => string | undefined,
+): E {
+  if (installArgsFrom(argv) === undefined) return error
+  const missing = /^(\S+) does not exist in the registry\.?$/.exec(error.message)?.[1]
+  if (missing === undefined) return error
+  const scoped = scopedName(missing)
+  const names = scoped === undefined ? `no package ${missing}` : `neither ${scoped} nor ${missing}`
+  error.message =
+    `${names} is published on the registry npm uses. Check the name; ` +
+    '`ph-import connectors` lists the installed connectors, and a package you packed yourself installs ' +
+    'from its file: ph-import plugins install ./<name>-<version>.tgz'
+  return error
+}
+
 /**
  * `ph-import plugins install ./x.tgz` as an author would type it after `npm pack`. oclif reads a spec
  * without a colon as a registry name or GitHub shorthand (`./x.tgz` became https://github.com/./x.tgz),
@@ -10,8 +38,8 @@ const INSTALL = new Set(['plugins install', 'plugins add', 'plugins:install', 'p
  * becomes an absolute `file:` spec.
  */
 export function localTarballSpecs(argv: readonly string[], cwd = process.cwd()): string[] {
-  const command = argv[0]?.includes(':') ? 1 : 2
-  if (!INSTALL.has(argv.slice(0, command).join(' '))) return [...argv]
+  const command = installArgsFrom(argv)
+  if (command === undefined) return [...argv]
   return argv.map((arg, i) => {
     if (i < command || arg.startsWith('-') || arg.includes(':')) return arg
     if (!/\.(tgz|tar\.gz)$/.test(arg)) return arg
