@@ -54,11 +54,22 @@ describe('validateEvent mirrors PostHog capture rules', () => {
         return { plan: 'serialized by toJSON' }
       }
     }
+    class Event {
+      readonly event = good.event
+      readonly distinct_id = good.distinct_id
+      readonly uuid = good.uuid
+      readonly timestamp = good.timestamp
+      readonly properties = { plan: 'pro' }
+      toJSON() {
+        return { ...this, properties: { plan: 'serialized by the event' } }
+      }
+    }
     const extraField = { ...good, $set: { plan: 'pro' } }
     for (const event of [
       { ...good, properties: manyKeys },
       { ...good, properties: new Props() },
       { ...good, properties: Object.assign(Object.create(null), { plan: 'pro' }) },
+      new Event(),
       extraField,
     ]) {
       const v = validateEvent(event)

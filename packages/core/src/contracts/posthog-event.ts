@@ -72,7 +72,10 @@ function fail(code: EventRejectCode, message: string): EventValidation {
  */
 function fastProperties(e: Record<string, unknown>): Record<string, unknown> {
   const props = e.properties as Record<string, unknown>
-  if (Object.getPrototypeOf(props) !== Object.prototype) return e
+  // A class instance (its own `toJSON`, getters on the prototype) is serialized as it is.
+  if (Object.getPrototypeOf(props) !== Object.prototype || Object.getPrototypeOf(e) !== Object.prototype) {
+    return e
+  }
   return { ...e, properties: { ...props } }
 }
 
