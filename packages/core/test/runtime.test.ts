@@ -484,3 +484,46 @@ describe('environment failures read clearly', () => {
     })
   })
 })
+
+describe('warnings about event timestamps PostHog treats specially', () => {
+  // The test source's events fall on 2024-01-01 to 2024-01-04 (UTC), one partition a day.
+  const warningsAt = async (now: string) => (await runAndReport(now)).warnings
+  const runAndReport = async (now: string) => {
+    const dir = tempDir()
+    const result = await runImport({
+      source: testSource,
+      config: { ...base, perDay: 20 },
+      destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
+      stateDir: dir,
+      rate: 1e6,
+      now: new Date(now),
+    })
+    expect(result.status).toBe('done')
+    return result.report
+  }
+
+  it('says nothing about events a few days old', async () => {
+    expect(await warningsAt('2024-01-10T00:00:00Z')).toEqual([])
+  })
+
+  it('names events newer than 48 hours, and events in the future', async () => {
+    const recent = await warningsAt('2024-01-05T12:00:00Z')
+    expect(recent.filter((w) => w.includes('newer than 48 hours')).length).toBeGreaterThanOrEqual(1)
+    expect(recent.every((w) => !w.includes('2024-01-01'))).toBe(true)
+    const ahead = await warningsAt('2023-12-01T00:00:00Z')
+    expect(ahead).toHaveLength(4)
+    expect(ahead.every((w) => w.includes('in the future'))).toBe(true)
+  })
+
+  it('points out events older than the shortest retention once, naming the plans', async () => {
+    const old = await warningsAt('2025-06-01T00:00:00Z')
+    expect(old).toHaveLength(1)
+    expect(old[0]).toMatch(/^partition day-000 has \d+ events more than a year old \(from 2024-01-01\)/)
+    expect(old[0]).toContain('Free 1 year, Pay-as-you-go 2, Boost 5, Scale and Enterprise 7')
+    // Counted by day: at 2025-01-02T12:00Z only the first day's events are past a year.
+    const edge = await warningsAt('2025-01-02T12:00:00Z')
+    expect(edge).toHaveLength(1)
+    const firstDay = (await runAndReport('2024-01-10T00:00:00Z')).eventsByDay['2024-01-01']?.staged
+    expect(edge[0]).toContain(`has ${firstDay} events more than a year old`)
+  })
+})

@@ -59,18 +59,45 @@ export interface ProducerDeps {
   pool?: TransformPool
 }
 
-function checkRecency(p: PartitionState, warn: (message: string) => void) {
+const HOUR_MS = 3600_000
+const YEAR_MS = 365.25 * 24 * HOUR_MS
+
+function checkRecency(p: PartitionState, now: number, warn: (message: string) => void) {
   const last = p.transform.lastTimestamp
   if (!last) return
-  const age = Date.now() - Date.parse(last)
+  const age = now - Date.parse(last)
   if (age < 0)
     warn(
       `partition ${p.key} has events in the future (up to ${last}); PostHog clamps those more than 23 h ahead to the time of import`,
     )
-  else if (age < 48 * 3600_000)
+  else if (age < 48 * HOUR_MS)
     warn(
       `partition ${p.key} has events newer than 48 hours (up to ${last}); PostHog asks for imported data to be at least 48 hours old`,
     )
+}
+
+/** Events that only update persons or groups: applied at ingestion, whatever the retention. */
+const PERSON_UPDATES = new Set(['$set', '$identify', '$create_alias', '$merge_dangerously', '$groupidentify'])
+
+/**
+ * PostHog keeps events for the plan's retention, counted from each event's timestamp: older ones age out
+ * as they arrive (posthog.com/docs/product-analytics/data-retention). The plan is not known here, so events
+ * past the shortest retention (a year) are pointed out, once a run. Returns whether it warned.
+ */
+function checkRetention(p: PartitionState, now: number, warn: (message: string) => void): boolean {
+  const { byDay, byName, firstTimestamp } = p.transform
+  if (!firstTimestamp || now - Date.parse(firstTimestamp) <= YEAR_MS) return false
+  if (Object.keys(byName).every((name) => PERSON_UPDATES.has(name))) return false
+  const cutoff = new Date(now - YEAR_MS).toISOString().slice(0, 10)
+  let old = 0
+  for (const day in byDay) if (day < cutoff) old += byDay[day] ?? 0
+  if (old === 0) return false
+  warn(
+    `partition ${p.key} has ${old.toLocaleString('en-US')} events more than a year old (from ${firstTimestamp.slice(0, 10)}). ` +
+      "PostHog drops events older than the plan's retention as they arrive (Free 1 year, Pay-as-you-go 2, " +
+      'Boost 5, Scale and Enterprise 7): check your plan, and import a later range if it keeps less',
+  )
+  return true
 }
 
 /**
@@ -102,10 +129,13 @@ export async function produce(deps: ProducerDeps): Promise<void> {
     bytes: number
   }> = []
   const failedThisRun = new Set<string>()
+  const now = sourceCtx.now.getTime()
+  let retentionWarned = false
   const transformed = async (p: PartitionState) => {
     stats.staged += p.transform.events
     await save()
-    checkRecency(p, warn)
+    checkRecency(p, now, warn)
+    if (!retentionWarned) retentionWarned = checkRetention(p, now, warn)
     emit({ type: 'partition', stage: 'transform', key: p.key, status: 'done' })
     deferredFor(p).resolve(true)
   }
