@@ -1,6 +1,8 @@
-import type { PostHogEvent } from '@ph-import/core'
+import { FatalError, type PostHogEvent } from '@ph-import/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { authOf, exportUrl, mixpanelHttpError } from '../src/api.js'
 import { projectIdentity } from '../src/index.js'
+import { MixpanelConfig } from '../src/schema.js'
 import { type FakeMixpanel, type FakeProjectOptions, startFakeMixpanel } from '../src/testing.js'
 import { expectedUuid, importInto, serviceAccountConfig } from './helpers.js'
 
@@ -122,16 +124,25 @@ describe('export against the fake Mixpanel', () => {
     expect(none.result.report.error?.message).toMatch(/plan does not allow API calls \(402\)/)
   })
 
-  it('pre-2023 project: a UTC run that asks for "tomorrow" gets a fatal 400; --timezone fixes it', async () => {
+  it('pre-2023 project: the plan never asks for a day after today; if Mixpanel refuses one, the hint names --timezone', async () => {
     // 03:00 UTC on 15 March is still 14 March in Los Angeles.
     const now = Date.parse('2024-03-15T03:00:00Z')
     const f = await start({ timezone: 'America/Los_Angeles', createdAt: '2021-06-01' }, now)
-    const wrong = await importInto(serviceAccountConfig(f, { profiles: false, end: '2024-03-15' }), {
+    const utc = await importInto(serviceAccountConfig(f, { profiles: false, end: '2024-03-15' }), {
       now: new Date(now),
     })
-    expect(wrong.result.status).toBe('failed')
-    expect(wrong.result.report.error?.message).toMatch(/to_date is later than today/)
-    expect(wrong.result.report.error?.hint).toMatch(/--timezone/)
+    expect(utc.result.status).toBe('done')
+    const asked = f.requests().filter((r) => r.endpoint === 'export')
+    expect(asked.every((r) => String(r.params.to_date) <= '2024-03-14')).toBe(true)
+    // Only a skewed clock could still ask for a later day: Mixpanel's refusal stops the job, saying why.
+    const config = MixpanelConfig.parse(serviceAccountConfig(f))
+    const { headers, project } = authOf(config)
+    const query = new URLSearchParams({ ...project, from_date: '2024-03-15', to_date: '2024-03-15' })
+    const refused = await fetch(`${exportUrl(config)}?${query}`, { headers })
+    const error = mixpanelHttpError(refused.status, await refused.text(), undefined, 'export', 'export')
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toMatch(/to_date is later than today/)
+    expect(error.hint).toMatch(/--timezone/)
 
     const right = await importInto(
       serviceAccountConfig(f, { profiles: false, end: '2024-03-15', timezone: 'America/Los_Angeles' }),
@@ -139,11 +150,12 @@ describe('export against the fake Mixpanel', () => {
     )
     expect(right.result.status).toBe('done')
     expect(right.result.report.warnings.join('\n')).toMatch(
-      /after today \(2024-03-14 in America\/Los_Angeles\)/,
+      /reaches today \(2024-03-14 in America\/Los_Angeles\).*the import stops at 2024-03-13/,
     )
-    // Days are local: the import covers LA days 1..14 March; times come back as true UTC instants.
+    // Days are local: the import covers LA days 1..13 March (14 March, today there, is still being
+    // recorded); times come back as true UTC instants.
     const from = Date.parse('2024-03-01T08:00:00Z')
-    const until = Date.parse('2024-03-15T07:00:00Z')
+    const until = Date.parse('2024-03-14T07:00:00Z')
     const expected = f
       .project()
       .rows.filter((r) => r.utcMs >= from && r.utcMs < until)
@@ -154,6 +166,29 @@ describe('export against the fake Mixpanel', () => {
       const ms = byUuid.get(e.uuid)
       if (ms !== undefined) expect(e.timestamp).toBe(new Date(ms).toISOString())
     }
+  })
+
+  it('asked for today, stops at yesterday: a day still being recorded is never half-imported', async () => {
+    // Noon on the last day of the fake's data; 30% of rows reach the export 2 hours late.
+    const now = Date.parse('2024-03-14T12:00:00Z')
+    const f = await start({ lateRate: 0.3, lateHours: 2 }, now)
+    const { result, events } = await importInto(
+      serviceAccountConfig(f, { profiles: false, end: '2024-03-14' }),
+      {
+        now: new Date(now),
+      },
+    )
+    expect(result.status).toBe('done')
+    expect(result.report.warnings.join('\n')).toMatch(
+      /reaches today \(2024-03-14 in UTC\).*stops at 2024-03-13/,
+    )
+    const midnight = Date.parse('2024-03-14T00:00:00Z')
+    const rows = f.project().rows
+    expect(rows.some((r) => r.utcMs >= midnight && r.visibleAt > now)).toBe(true)
+    const expected = rows.filter((r) => r.utcMs < midnight).map((r) => expectedUuid(r))
+    expect(new Set(eventIds(events))).toEqual(new Set(expected))
+    const windows = f.requests().filter((r) => r.endpoint === 'export')
+    expect(windows.every((r) => String(r.params.to_date) <= '2024-03-13')).toBe(true)
   })
 
   it('passes the event and where filters through', async () => {
