@@ -65,12 +65,22 @@ describe('WindowBudget (e.g. Mixpanel 60 queries/hour)', () => {
 describe('backoffDelay', () => {
   const policy = { baseMs: 100, maxMs: 1000, maxAttempts: 5 }
   it('grows exponentially with jitter and caps', () => {
-    expect(backoffDelay(1, policy, undefined, () => 0)).toBe(50)
-    expect(backoffDelay(1, policy, undefined, () => 1)).toBe(100)
-    expect(backoffDelay(3, policy, undefined, () => 1)).toBe(400)
-    expect(backoffDelay(10, policy, undefined, () => 1)).toBe(1000)
+    expect(backoffDelay(1, policy, {}, () => 0)).toBe(50)
+    expect(backoffDelay(1, policy, {}, () => 1)).toBe(100)
+    expect(backoffDelay(3, policy, {}, () => 1)).toBe(400)
+    expect(backoffDelay(10, policy, {}, () => 1)).toBe(1000)
   })
   it('honours a longer Retry-After', () => {
-    expect(backoffDelay(1, policy, 5000, () => 1)).toBe(5000)
+    expect(backoffDelay(1, policy, { retryAfterMs: 5000 }, () => 1)).toBe(5000)
+    expect(backoffDelay(1, policy, { retryAfterMs: 5000, rateLimited: true }, () => 1)).toBe(5000)
+  })
+  it('starts a rate limit that names no Retry-After at rateLimitedMs', () => {
+    const limited = { ...policy, rateLimitedMs: 300 }
+    expect(backoffDelay(1, limited, { rateLimited: true }, () => 1)).toBe(300)
+    expect(backoffDelay(2, limited, { rateLimited: true }, () => 0)).toBe(300)
+    expect(backoffDelay(4, limited, { rateLimited: true }, () => 1)).toBe(1000)
+    // Other failures, and policies without it, keep baseMs.
+    expect(backoffDelay(1, limited, {}, () => 1)).toBe(100)
+    expect(backoffDelay(1, policy, { rateLimited: true }, () => 1)).toBe(100)
   })
 })

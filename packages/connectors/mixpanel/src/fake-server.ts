@@ -34,6 +34,8 @@ export interface FakeFaults {
   /** Applies to gzipped export answers only. */
   truncatedGzip: number
   engageServerErrors: number
+  /** A 429 with none of the rate-limit headers, as Mixpanel sheds load (export and engage alike). */
+  loadShed: number
   /** Hold every answer this long (to build concurrency). */
   delayMs: number
 }
@@ -68,6 +70,7 @@ const NO_FAULTS: FakeFaults = {
   terminatedEarly: 0,
   truncatedGzip: 0,
   engageServerErrors: 0,
+  loadShed: 0,
   delayMs: 0,
 }
 
@@ -145,6 +148,12 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions = {}): Prom
         'retry-after': String(verdict.retryAfterSeconds),
         'ratelimit-policy': `"project";q=${limitOptions.perHour};w=3600, "project-concurrency";q=${limitOptions.concurrent};qu="concurrent-requests"`,
         ratelimit: `"project";r=0;t=${verdict.retryAfterSeconds}`,
+      })
+    }
+    if (take('loadShed')) {
+      entry.counted = false
+      return send(429, JSON.stringify({ error: 'Too many requests; please try again later' }), {
+        'content-type': 'application/json',
       })
     }
     projectLimits.inFlight++

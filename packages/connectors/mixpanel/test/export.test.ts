@@ -4,7 +4,7 @@ import { authOf, exportUrl, mixpanelHttpError } from '../src/api.js'
 import { projectIdentity } from '../src/index.js'
 import { MixpanelConfig } from '../src/schema.js'
 import { type FakeMixpanel, type FakeProjectOptions, startFakeMixpanel } from '../src/testing.js'
-import { expectedUuid, importInto, serviceAccountConfig } from './helpers.js'
+import { BACKOFF, expectedUuid, importInto, serviceAccountConfig } from './helpers.js'
 
 let fake: FakeMixpanel | undefined
 afterEach(async () => {
@@ -89,6 +89,24 @@ describe('export against the fake Mixpanel', () => {
     const ids = eventIds(events)
     expect(ids.length).toBe(new Set(ids).size)
     expect(new Set(ids)).toEqual(expectedIds(f))
+  })
+
+  it('waits out a 429 without Retry-After as a rate limit, not a blip', async () => {
+    const f = await start({ eventsPerDay: 120 })
+    f.setFaults({ loadShed: 2 })
+    const { result, events, progress } = await importInto(serviceAccountConfig(f, { profiles: false }), {
+      backoff: { ...BACKOFF, maxMs: 400, rateLimitedMs: 200 },
+    })
+    expect(result.status).toBe('done')
+    const retries = progress.filter((p) => p.type === 'retry')
+    expect(retries).toHaveLength(2)
+    // From rateLimitedMs (jittered down to half), doubling; an ordinary retry would wait baseMs (5 ms).
+    const [first, second] = retries.map((r) => (r.type === 'retry' ? r.delayMs : 0))
+    expect(first).toBeGreaterThanOrEqual(100)
+    expect(first).toBeLessThanOrEqual(200)
+    expect(second).toBeGreaterThanOrEqual(200)
+    expect(second).toBeLessThanOrEqual(400)
+    expect(new Set(eventIds(events))).toEqual(expectedIds(f))
   })
 
   it('treats an empty body as an empty window', async () => {

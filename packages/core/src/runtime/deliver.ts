@@ -133,7 +133,7 @@ export async function deliver(
             { cause: error, hint: 're-run the same command to resume from the last delivered batch' },
           )
         }
-        const delay = backoffDelay(attempt, opts.backoff, retriable.retryAfterMs)
+        const delay = backoffDelay(attempt, opts.backoff, retriable)
         opts.onRetry?.(retriable, attempt, delay)
         await opts.clock.sleep(delay, opts.signal)
         continue

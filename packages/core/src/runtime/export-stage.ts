@@ -3,7 +3,7 @@ import path from 'node:path'
 import { errorKind, type PhImportError, type SplitPartition } from '../contracts/errors.js'
 import type { AnySource, JsonValue, SourceContext } from '../contracts/source.js'
 import { sha256File } from './atomic-fs.js'
-import { type BackoffPolicy, backoffDelay, type Clock } from './backoff.js'
+import { type BackoffPolicy, backoffDelay, type Clock, type RetryReason } from './backoff.js'
 import { classifySourceError } from './http.js'
 import { StagedGzipWriter } from './staged-file.js'
 import { type JobPaths, type PartitionState, toPartition } from './state.js'
@@ -124,8 +124,7 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
         await opts.save()
         return { status: 'failed', error }
       }
-      const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs
-      const delay = backoffDelay(p.export.attempts, opts.backoff, retryAfter)
+      const delay = backoffDelay(p.export.attempts, opts.backoff, error as RetryReason)
       opts.onRetry?.(error, p.export.attempts, delay)
       await opts.clock.sleep(delay, context.signal)
     } finally {

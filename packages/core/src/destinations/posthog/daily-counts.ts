@@ -110,7 +110,7 @@ async function countWindow(options: DailyCountsOptions): Promise<Map<string, num
     if ((response.status === 429 || response.status >= 500) && attempt < backoff.maxAttempts) {
       const retryAfter = Number(response.headers.get('retry-after'))
       const asked = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined
-      await systemClock.sleep(backoffDelay(attempt, backoff, asked))
+      await systemClock.sleep(backoffDelay(attempt, backoff, { retryAfterMs: asked }))
       continue
     }
     throw refused(response.status, detailOf(text), base, options.projectId)
