@@ -147,7 +147,12 @@ describe('fault soak: a faulty PostHog and faulty sources, zero lost, zero unacc
       for (const row of project.rows as FakeEventRow[]) {
         const p = row.properties
         expected.add(
-          uuidOf(String(p.$insert_id ?? ''), row.event, String(p.distinct_id ?? ''), String(row.utcMs)),
+          uuidOf(
+            String(p.$insert_id ?? ''),
+            row.event,
+            String(p.$distinct_id_before_identity ?? p.distinct_id ?? ''),
+            String(row.utcMs),
+          ),
         )
         // Simplified ID Merge rows carrying both ids get one synthesized $identify per pair.
         if (typeof p.$user_id === 'string' && typeof p.$device_id === 'string')

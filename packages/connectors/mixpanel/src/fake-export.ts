@@ -1,4 +1,5 @@
 import { dayIn } from './dates.js'
+import type { FakeEventRow } from './fake-data.js'
 import type { FakeProject } from './fake-projects.js'
 import { exportedRow, parseEventFilter, parseWhere, rowDay, shuffle, usesLocalTime } from './fake-query.js'
 
@@ -9,6 +10,12 @@ export interface ExportRequest {
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/
+
+/** A re-keyed row as it was before Mixpanel re-keyed it: under the id it was recorded with. */
+function asRecorded(row: FakeEventRow): FakeEventRow {
+  const { $distinct_id_before_identity: before, $is_reshuffled: _, ...rest } = row.properties
+  return before === undefined ? row : { ...row, properties: { ...rest, distinct_id: before } }
+}
 
 /** The raw export's answer for one request: JSONL rows of the inclusive day range, in a fresh order. */
 export function handleExport(project: FakeProject, ask: ExportRequest): { status: number; body: string } {
@@ -36,7 +43,9 @@ export function handleExport(project: FakeProject, ask: ExportRequest): { status
       const day = rowDay(r, project.timezone, local)
       return day >= from && day <= to
     })
-    .map((r) => exportedRow(r, project.timezone, local, inMs))
+    .map((r) =>
+      exportedRow(ask.now < (project.rekeyedAt ?? 0) ? asRecorded(r) : r, project.timezone, local, inMs),
+    )
     .filter((r) => (events ? events.has(r.event) : true))
     .filter((r) => (where ? where(r) : true))
   // Mixpanel's export order is not stable: every download of the same window comes out reshuffled.

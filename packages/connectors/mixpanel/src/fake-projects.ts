@@ -21,6 +21,12 @@ export interface FakeProjectOptions {
   lateRate?: number
   lateHours?: number
   anonymousProfiles?: number
+  /**
+   * When Mixpanel re-keyed this project's merged rows to their users (epoch ms): a download before then
+   * gets those rows as first recorded, under their `$device:` id and without `$distinct_id_before_identity`.
+   * Default: re-keyed from the start.
+   */
+  rekeyedAt?: number
   /** Fixture rows instead of generated ones (`utcMs` is the true instant; `time` is derived on export). */
   rows?: Array<
     Omit<FakeEventRow, 'visibleAt' | 'duplicate'> & Partial<Pick<FakeEventRow, 'visibleAt' | 'duplicate'>>
@@ -38,6 +44,7 @@ export interface FakeProject {
   plan: FakePlan
   rows: FakeEventRow[]
   profiles: FakeProfile[]
+  rekeyedAt: number | undefined
 }
 
 export function resolveProject(seed: number, o: FakeProjectOptions, index: number): FakeProject {
@@ -70,6 +77,7 @@ export function resolveProject(seed: number, o: FakeProjectOptions, index: numbe
     plan: o.plan ?? 'paid',
     rows,
     profiles: o.profiles ?? generateProfiles(projectSeed, users, o.anonymousProfiles ?? 2),
+    rekeyedAt: o.rekeyedAt,
   }
 }
 

@@ -87,8 +87,12 @@ export function transformEvent(raw: unknown, ctx: TransformContext): TransformRe
   const distinctId = resolveDistinctId(props)
   if (distinctId === undefined)
     return ctx.reject('missing_distinct_id', 'export row has no distinct_id or $device_id')
-  // Mixpanel's own dedupe key: its raw export repeats rows, and these collapse to one uuid.
-  const uuid = ctx.uuid(idString(props.$insert_id) ?? '', raw.event, idString(props.distinct_id) ?? '', ms)
+  // Mixpanel's own dedupe key: its raw export repeats rows, and these collapse to one uuid. The id is the
+  // one the row was recorded with: after an ID merge Mixpanel re-keys earlier rows to the user (within
+  // ~24 h), keeping the first id in $distinct_id_before_identity, and a download on either side of that
+  // must name the event alike.
+  const recordedId = idString(props.$distinct_id_before_identity) ?? idString(props.distinct_id) ?? ''
+  const uuid = ctx.uuid(idString(props.$insert_id) ?? '', raw.event, recordedId, ms)
   const identity = identityEvent(raw.event, props, distinctId)
   if (identity && 'invalid' in identity) return ctx.reject('invalid_identity_event', identity.invalid)
   // Raw export is not deduplicated; a repeat is always in the same window (same day).

@@ -109,6 +109,26 @@ describe('export against the fake Mixpanel', () => {
     expect(new Set(eventIds(events))).toEqual(expectedIds(f))
   })
 
+  it('names an event alike before and after Mixpanel re-keys it to its user: no duplicate across imports', async () => {
+    // Re-keyed at noon on 15 March: a morning import sees the merged rows under their device ids.
+    const rekeyedAt = Date.parse('2024-03-15T12:00:00Z')
+    const f = await start({ rekeyedAt }, Date.parse('2024-03-15T09:00:00Z'))
+    const config = serviceAccountConfig(f, { profiles: false })
+    const before = await importInto(config, { now: new Date('2024-03-15T09:00:00Z') })
+    const rekeyed = f.project().rows.filter((r) => r.properties.$distinct_id_before_identity !== undefined)
+    expect(rekeyed.length).toBeGreaterThan(0)
+    const seenBefore = new Map(before.events.map((e) => [e.uuid, e.distinct_id]))
+    f.setNow(Date.parse('2024-03-15T18:00:00Z'))
+    const after = await importInto(config, { now: new Date('2024-03-15T18:00:00Z') })
+    expect(new Set(eventIds(after.events))).toEqual(new Set(eventIds(before.events)))
+    expect(new Set(eventIds(after.events))).toEqual(expectedIds(f))
+    // The same events, now attributed to their users.
+    const moved = after.events.filter(
+      (e) => seenBefore.has(e.uuid) && seenBefore.get(e.uuid) !== e.distinct_id,
+    )
+    expect(new Set(moved.map((e) => e.uuid))).toEqual(new Set(rekeyed.map((r) => expectedUuid(r))))
+  })
+
   it('treats an empty body as an empty window', async () => {
     const f = await start({ from: '2024-03-10', to: '2024-03-11' })
     const { result, events } = await importInto(

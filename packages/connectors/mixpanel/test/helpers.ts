@@ -28,10 +28,11 @@ export function transformContext(partition: Partition, identity = 'project:1234'
   return testTransformContext({ source: 'mixpanel', identity, partition })
 }
 
-/** The uuid the connector must give a fake row (Mixpanel's dedupe key, time in UTC ms). */
+/** The uuid the connector must give a fake row (Mixpanel's dedupe key with the id it was recorded under, time in UTC ms). */
 export function expectedUuid(row: FakeEventRow, identity = 'project:1234'): string {
   const p = row.properties
-  const parts = [String(p.$insert_id ?? ''), row.event, String(p.distinct_id ?? ''), row.utcMs]
+  const recordedId = p.$distinct_id_before_identity ?? p.distinct_id ?? ''
+  const parts = [String(p.$insert_id ?? ''), row.event, String(recordedId), row.utcMs]
   return deterministicUuid('mixpanel', identity, parts.join('\u0000'))
 }
 
