@@ -80,6 +80,32 @@ describe('validateEvent mirrors PostHog capture rules', () => {
   it('accepts exactly 200 characters and multi-byte ids', () => {
     expect(validateEvent({ ...good, distinct_id: 'x'.repeat(200) }).ok).toBe(true)
     expect(validateEvent({ ...good, distinct_id: 'ユーザー' }).ok).toBe(true)
+    // Capture counts characters: 150 emoji are 300 UTF-16 units and still fit.
+    expect(validateEvent({ ...good, distinct_id: '🦔'.repeat(150) }).ok).toBe(true)
+    const long = validateEvent({ ...good, distinct_id: '🦔'.repeat(201) })
+    expect(long.ok === false && long.code).toBe('distinct_id_too_long')
+    expect(long.ok === false && long.message).toContain('has 201 characters')
+  })
+
+  it('refuses a merge with an id PostHog will not merge on: the event would merge nothing', () => {
+    const merges = [
+      { ...good, event: '$identify', properties: { $anon_distinct_id: 'null' } },
+      { ...good, event: '$create_alias', properties: { alias: ' "undefined" ' } },
+      { ...good, event: '$merge_dangerously', properties: { alias: '0' } },
+    ]
+    for (const event of merges) {
+      const v = validateEvent(event)
+      expect(v.ok === false && v.code).toBe('illegal_distinct_id')
+      expect(v.ok === false && v.message).toContain('would merge nothing')
+    }
+    // The same ids elsewhere, or a merge with a real id, are fine.
+    expect(
+      validateEvent({ ...good, event: '$identify', properties: { $anon_distinct_id: 'device-1' } }).ok,
+    ).toBe(true)
+    expect(validateEvent({ ...good, event: 'signup', properties: { alias: 'null' } }).ok).toBe(true)
+    expect(validateEvent({ ...good, event: '$identify', properties: { $set: { plan: 'pro' } } }).ok).toBe(
+      true,
+    )
   })
 
   it('knows the ids PostHog refuses to merge, case rules included', () => {

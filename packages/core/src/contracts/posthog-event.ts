@@ -36,6 +36,13 @@ export function isIllegalDistinctId(id: string): boolean {
   return ILLEGAL_IDS_CASE_INSENSITIVE.has(unquoted.toLowerCase()) || ILLEGAL_IDS_CASE_SENSITIVE.has(unquoted)
 }
 
+/** The property naming the other id of an event that merges two persons (person-merge-service). */
+const MERGE_PROPERTY: ReadonlyMap<string, string> = new Map([
+  ['$identify', '$anon_distinct_id'],
+  ['$create_alias', 'alias'],
+  ['$merge_dangerously', 'alias'],
+])
+
 /** The wire form of one event in a `/batch/` request, as ph-import sends it. */
 export const PostHogEvent = z.object({
   event: z.string().min(1),
@@ -93,10 +100,12 @@ export function validateEvent(candidate: unknown): EventValidation {
   if (typeof e.distinct_id !== 'string' || e.distinct_id === '') {
     return fail('missing_distinct_id', 'distinct_id is missing or empty')
   }
-  if (e.distinct_id.length > MAX_DISTINCT_ID_LENGTH) {
+  // Capture counts characters (code points), not UTF-16 units: only a long id needs the count.
+  const idLength = e.distinct_id.length > MAX_DISTINCT_ID_LENGTH ? [...e.distinct_id].length : 0
+  if (idLength > MAX_DISTINCT_ID_LENGTH) {
     return fail(
       'distinct_id_too_long',
-      `distinct_id has ${e.distinct_id.length} characters; PostHog cuts at ${MAX_DISTINCT_ID_LENGTH}, which would merge different users`,
+      `distinct_id has ${idLength} characters; PostHog cuts at ${MAX_DISTINCT_ID_LENGTH}, which would merge different users`,
     )
   }
   if (isIllegalDistinctId(e.distinct_id)) {
@@ -111,6 +120,14 @@ export function validateEvent(candidate: unknown): EventValidation {
   }
   if (e.properties === null || typeof e.properties !== 'object' || Array.isArray(e.properties)) {
     return fail('invalid_properties', 'properties must be an object')
+  }
+  const mergeWith = MERGE_PROPERTY.get(e.event)
+  const other = mergeWith === undefined ? undefined : (e.properties as Record<string, unknown>)[mergeWith]
+  if (typeof other === 'string' && isIllegalDistinctId(other)) {
+    return fail(
+      'illegal_distinct_id',
+      `${mergeWith} ${JSON.stringify(other.slice(0, 40))} is an id PostHog refuses to merge persons on: this ${e.event} would merge nothing`,
+    )
   }
   const serialized = JSON.stringify(fastProperties(e))
   // Byte length, not string length: PostHog's limit is on the encoded message. A UTF-16 unit is at
