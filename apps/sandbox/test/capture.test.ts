@@ -156,6 +156,13 @@ describe('capture: rejected requests store nothing', () => {
     expect(sandbox().stats().received).toBe(0)
   })
 
+  it('measures an event as its Kafka message: 420 kB of quotes is too big, 990 kB of letters is not', async () => {
+    const quoted = makeEvent({ properties: { text: '"'.repeat(420_000) } })
+    expect(await sendBatch(sandbox(), [quoted])).toMatchObject({ status: 413, body: { code: 'EventTooBig' } })
+    const plain = makeEvent({ properties: { text: 'x'.repeat(990_000) } })
+    expect((await sendBatch(sandbox(), [plain])).status).toBe(200)
+  })
+
   it('answers a body over 20 MB with 413', async () => {
     const events = makeEvents(22, { properties: { blob: 'y'.repeat(999_000) } })
     const result = await sendBatch(sandbox(), events)

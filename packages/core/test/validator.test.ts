@@ -77,6 +77,16 @@ describe('validateEvent mirrors PostHog capture rules', () => {
     }
   })
 
+  it('measures an event as the Kafka message capture makes of it: its text escaped once more, in an envelope', () => {
+    // 990 kB of plain text fits; 420 kB of quotes is 840 kB as JSON, 1.68 MB once escaped for Kafka.
+    expect(validateEvent({ ...good, properties: { text: 'x'.repeat(990_000) } }).ok).toBe(true)
+    const quoted = validateEvent({ ...good, properties: { text: '"'.repeat(420_000) } })
+    expect(quoted.ok === false && quoted.code).toBe('event_too_large')
+    expect(quoted.ok === false && quoted.message).toMatch(
+      /^event is 840\d{3} bytes serialized, 168\d{4} in capture's Kafka message/,
+    )
+  })
+
   it('accepts exactly 200 characters and multi-byte ids', () => {
     expect(validateEvent({ ...good, distinct_id: 'x'.repeat(200) }).ok).toBe(true)
     expect(validateEvent({ ...good, distinct_id: 'ユーザー' }).ok).toBe(true)

@@ -5,7 +5,8 @@ import { eventTime } from './timestamp.js'
 
 /** Capture cuts distinct ids at 200 characters. */
 const MAX_DISTINCT_ID_CHARS = 200
-// Room for the fields around `properties` when estimating an event's serialized size.
+// Room for the fields around `properties` when estimating an event's serialized size, and for what capture
+// puts around the event in its Kafka message.
 const ENVELOPE_BYTES = 256
 
 export interface PersonUpdate {
@@ -85,9 +86,11 @@ export function acceptEvent(
   // A string's UTF-8 size is at most 3 bytes per UTF-16 unit: only measure when it could matter.
   const upperBound = propertiesJson.length * 3 + name.length * 3 + distinctId.length * 3 + ENVELOPE_BYTES
   if (upperBound > maxEventBytes) {
-    const size = Buffer.byteLength(JSON.stringify(event))
+    // The limit is Kafka's, on the message capture produces: the event rides in it as a JSON string,
+    // its text escaped once more.
+    const size = Buffer.byteLength(JSON.stringify(JSON.stringify(event))) + ENVELOPE_BYTES
     if (size > maxEventBytes)
-      throw eventTooBig(`event is ${size} bytes, the limit is ${maxEventBytes}`, index)
+      throw eventTooBig(`event is ${size} bytes as a Kafka message, the limit is ${maxEventBytes}`, index)
   }
   const uuid = typeof event.uuid === 'string' && event.uuid !== '' ? event.uuid.toLowerCase() : uuidv7(now)
   return {

@@ -6,6 +6,24 @@ import { isUuid } from '../util/uuid.js'
 export const MAX_DISTINCT_ID_LENGTH = 200
 /** Kafka's message.max.bytes default in capture: larger events are dropped by PostHog. */
 export const MAX_EVENT_BYTES = 1_000_000
+/**
+ * Room for what capture puts around an event in its Kafka message (uuid, distinct id, ip, token, times):
+ * measured generously, so that an event we pass is not one PostHog drops after answering 200.
+ */
+const KAFKA_ENVELOPE_BYTES = 1024
+
+/**
+ * The size of the Kafka message capture makes of a serialized event: the event travels in it as a JSON
+ * string, so every `"` and `\` of its text is escaped once more, inside the envelope.
+ */
+export function kafkaMessageBytes(serialized: string): number {
+  let escapes = 0
+  for (let i = 0; i < serialized.length; i++) {
+    const c = serialized.charCodeAt(i)
+    if (c === 0x22 || c === 0x5c) escapes++
+  }
+  return Buffer.byteLength(serialized, 'utf8') + escapes + 2 + KAFKA_ENVELOPE_BYTES
+}
 
 /**
  * Ids PostHog refuses to merge persons on (person-merge-service). Events carrying them are ingested,
@@ -130,11 +148,16 @@ export function validateEvent(candidate: unknown): EventValidation {
     )
   }
   const serialized = JSON.stringify(fastProperties(e))
-  // Byte length, not string length: PostHog's limit is on the encoded message. A UTF-16 unit is at
-  // most 3 UTF-8 bytes, so short events skip the count.
-  const bytes = serialized.length * 3 <= MAX_EVENT_BYTES ? 0 : Buffer.byteLength(serialized, 'utf8')
-  if (bytes > MAX_EVENT_BYTES) {
-    return fail('event_too_large', `event is ${bytes} bytes serialized; PostHog drops events over 1 MB`)
+  // A UTF-16 unit is at most 3 UTF-8 bytes (an escaped one, 2): short events skip the count.
+  if (serialized.length * 3 + KAFKA_ENVELOPE_BYTES + 2 > MAX_EVENT_BYTES) {
+    const message = kafkaMessageBytes(serialized)
+    if (message > MAX_EVENT_BYTES) {
+      const bytes = Buffer.byteLength(serialized, 'utf8')
+      return fail(
+        'event_too_large',
+        `event is ${bytes} bytes serialized, ${message} in capture's Kafka message; PostHog drops events over 1 MB there`,
+      )
+    }
   }
   return { ok: true, serialized }
 }
