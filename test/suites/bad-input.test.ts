@@ -70,7 +70,7 @@ async function importAndCheck(args: string[], cases: Case[]) {
     [...delivered.flatMap((c) => (c.uuid ? [c.uuid] : [])), ...derivedUuids],
     sandbox.uniqueUuids(),
   )
-  expect(sandbox.stats().duplicates).toBe(0)
+  expect(sandbox.stats()).toMatchObject({ duplicates: 0, conflicting_uuids: 0 })
   expect(report.events.loaded).toBe(delivered.length)
   return { rejects, report }
 }

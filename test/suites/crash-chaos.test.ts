@@ -134,6 +134,8 @@ describe('crash chaos: SIGKILL the CLI 20+ times across export, transform and lo
       uuids,
     )
     const stats = await sandbox.client.stats()
+    // A resend after a kill carries the same event under the same uuid, which PostHog merges.
+    expect(stats.conflicting_uuids).toBe(0)
     const resends = kills.map((k) => k.resentAfter)
     const inFlight = CONCURRENCY * BATCH
     // Core's window holds at most `concurrency` batches in flight plus as many acknowledged but not yet

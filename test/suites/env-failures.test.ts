@@ -41,7 +41,9 @@ async function expectResumedWithoutLoss(args: string[], host: Sandbox) {
     host.uniqueUuids(),
   )
   expect(report.events.loaded).toBe(rows.length)
-  return host.stats()
+  const stats = host.stats()
+  expect(stats.conflicting_uuids).toBe(0)
+  return stats
 }
 
 /** A small tmpfs, when this machine lets us mount one (root with CAP_SYS_ADMIN; not in most containers). */

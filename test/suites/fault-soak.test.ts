@@ -93,6 +93,8 @@ describe('fault soak: a faulty PostHog and faulty sources, zero lost, zero unacc
         expectAmplitudeMapped(row, stored)
       }
       const stats = sandbox.stats()
+      // Every resend is the same event under the same uuid: PostHog merges it.
+      expect(stats.conflicting_uuids).toBe(0)
       console.log(
         `fault soak (amplitude): ${rows.length} events, ${stats.received} received, faults ${JSON.stringify(stats.faults)}, ` +
           `source requests ${statuses.length} (${statuses.filter((s) => s !== 200).length} failed)`,
@@ -163,6 +165,8 @@ describe('fault soak: a faulty PostHog and faulty sources, zero lost, zero unacc
       expectExactAccounting(report)
       expect(report.events.deadLettered).toBe(0)
       const stats = sandbox.stats()
+      // Every resend is the same event under the same uuid: PostHog merges it.
+      expect(stats.conflicting_uuids).toBe(0)
       console.log(
         `fault soak (mixpanel): ${expected.size} events, ${stats.received} received, faults ${JSON.stringify(stats.faults)}, ` +
           `${exports.length} export requests`,

@@ -40,6 +40,11 @@ export interface SandboxStats {
   received: number
   unique_uuids: number
   duplicates: number
+  /**
+   * Uuids received with more than one (event, distinct_id, UTC day). PostHog merges resends only when all
+   * of those match as well (its table's sorting key), so such a resend stays a duplicate there.
+   */
+  conflicting_uuids: number
   events_by_name: Record<string, number>
   events_by_day: Record<string, number>
   distinct_ids: number

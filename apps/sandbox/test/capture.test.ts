@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { batchBody, makeEvent, makeEvents, post, sendBatch, useSandbox } from './helpers.js'
+import { batchBody, makeEvent, makeEvents, post, sendBatch, type TestEvent, useSandbox } from './helpers.js'
 
 const sandbox = useSandbox()
 
@@ -87,8 +87,25 @@ describe('capture: accepted requests', () => {
     await sendBatch(sandbox(), [...events, makeEvent({ uuid: undefined })])
     await sendBatch(sandbox(), events)
     const stats = sandbox().stats()
-    expect(stats).toMatchObject({ received: 7, unique_uuids: 4, duplicates: 3 })
+    expect(stats).toMatchObject({ received: 7, unique_uuids: 4, duplicates: 3, conflicting_uuids: 0 })
     expect(sandbox().events()[3]?.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/)
+  })
+
+  it('counts the uuids resent with another event, distinct id or day: PostHog keeps those rows apart', async () => {
+    const [a, b, c, d] = makeEvents(4) as [TestEvent, TestEvent, TestEvent, TestEvent]
+    await sendBatch(sandbox(), [a, b, c, d])
+    await sendBatch(sandbox(), [
+      a,
+      { ...b, event: 'renamed' },
+      { ...c, distinct_id: 'someone-else' },
+      { ...d, timestamp: '2023-01-01T00:00:00.000Z' },
+    ])
+    expect(sandbox().stats()).toMatchObject({
+      received: 8,
+      unique_uuids: 4,
+      duplicates: 4,
+      conflicting_uuids: 3,
+    })
   })
 })
 

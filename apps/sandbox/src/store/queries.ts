@@ -41,6 +41,11 @@ function computeStats(db: Database): StoredStats {
     received,
     unique_uuids: uniqueUuids,
     duplicates: received - uniqueUuids,
+    conflicting_uuids: scalar(
+      db,
+      `SELECT COUNT(*) FROM (SELECT uuid FROM events GROUP BY uuid
+         HAVING COUNT(DISTINCT event || char(0) || distinct_id || char(0) || day) > 1)`,
+    ),
     events_by_name: countsBy(db, 'SELECT event, COUNT(*) FROM events GROUP BY event ORDER BY event'),
     events_by_day: countsBy(db, 'SELECT day, COUNT(*) FROM events GROUP BY day ORDER BY day'),
     distinct_ids: scalar(db, 'SELECT COUNT(DISTINCT distinct_id) FROM events'),
