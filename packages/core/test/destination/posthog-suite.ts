@@ -192,6 +192,39 @@ export function posthogDestinationSuite(transport: Transport): void {
       }
     })
 
+    it('400 for a body PostHog cannot read: the job stops, dead-letters nothing, and resumes once fixed', async () => {
+      let corrupt = true
+      const proxy = await startRecordingProxy(sandbox.url, { corruptBodies: () => corrupt })
+      try {
+        const dir = tempDir()
+        const run = () =>
+          runImport({
+            source: inlineSource,
+            config: { days: 2, perDay: 40 },
+            destination: destination({ host: proxy.url }),
+            stateDir: dir,
+            rate: 1e6,
+            backoff: FAST,
+          })
+        const failed = await run()
+        expect(failed.status).toBe('failed')
+        expect(failed.report.error?.message).toMatch(
+          /HTTP 400, PostHog could not read the request \(failed to decode/,
+        )
+        expect(failed.report.error?.hint).toMatch(/proxy/)
+        expect(failed.report.events.deadLettered).toBe(0)
+        // One request, not a bisection down to every event.
+        expect(proxy.requests).toHaveLength(1)
+        corrupt = false
+        const resumed = await run()
+        expect(resumed.status).toBe('done')
+        expect(resumed.report.events).toMatchObject({ loaded: 80, deadLettered: 0 })
+        expect(sandbox.uniqueUuids().size).toBe(80)
+      } finally {
+        await proxy.close()
+      }
+    })
+
     it('401: the job stops with a message about the project key and region, without the key', async () => {
       const secret = 'phc_not_this_projects_key_123'
       const error = await send(destination({ apiKey: secret }), [eventLines(5)]).catch((e: unknown) => e)

@@ -18,11 +18,11 @@ export interface RecordingProxy {
 /**
  * A pass-through HTTP server in front of the sandbox that keeps every request body as it went over the
  * wire. `hideRejectedIndex` removes the sandbox's `index` from 400 answers, as real PostHog names no
- * culprit, so the runtime has to bisect.
+ * culprit, so the runtime has to bisect. `corruptBodies` cuts the bodies it forwards while it answers true.
  */
 export async function startRecordingProxy(
   target: string,
-  options: { hideRejectedIndex?: boolean } = {},
+  options: { hideRejectedIndex?: boolean; corruptBodies?: () => boolean } = {},
 ): Promise<RecordingProxy> {
   const requests: RecordedRequest[] = []
   const server = createServer(async (req, res) => {
@@ -41,10 +41,12 @@ export async function startRecordingProxy(
         headers[k] = v
     }
     try {
+      // A proxy that mangles bodies: the gzip stream cut in half.
+      const forwarded = options.corruptBodies?.() ? raw.subarray(0, raw.length >> 1) : raw
       const upstream = await fetch(new URL(req.url ?? '/', target), {
         method: req.method ?? 'POST',
         headers,
-        body: raw,
+        body: forwarded,
       })
       let body = await upstream.text()
       if (options.hideRejectedIndex && upstream.status === 400) {

@@ -49,6 +49,13 @@ function rejectedIndexes(body: string): number[] | undefined {
   return found.length > 0 ? [...new Set(found)] : undefined
 }
 
+/**
+ * Capture's answers for a body it cannot read as a whole (rust/capture CaptureError: RequestDecodingError,
+ * EmptyBatch). "failed to parse request" is not one: an event capture cannot parse (a lone surrogate) fails
+ * the whole batch with it, and bisection finds that event.
+ */
+const REQUEST_LEVEL_400 = /^(failed to decode request\b|request holds no event\b)/
+
 /** Maps a non-2xx capture answer to what the runtime should do; the key is redacted from server text. */
 export function classifyResponse(
   where: string,
@@ -58,6 +65,14 @@ export function classifyResponse(
   const { status } = response
   const message = redact(serverMessage(response.body))
   if (status === 400) {
+    // Capture could not read the body at all: no event is at fault, and bisecting would dead-letter them all.
+    if (REQUEST_LEVEL_400.test(message)) {
+      return new FatalError(`${where}: HTTP 400, PostHog could not read the request (${message})`, {
+        hint:
+          'the request body was refused, not an event: check that --posthog-host points at PostHog capture and ' +
+          'that no proxy in between alters request bodies, then re-run the same command (nothing was dead-lettered)',
+      })
+    }
     const indexes = rejectedIndexes(response.body)
     return new RejectedEventsError(message, indexes ? { indexes } : {})
   }
