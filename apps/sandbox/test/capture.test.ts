@@ -159,6 +159,22 @@ describe('capture: rejected requests store nothing', () => {
     expect(result.body.error).toMatch(/personal API key/)
   })
 
+  it('answers a lone UTF-16 surrogate with 400 for the whole batch, as serde_json refuses it', async () => {
+    const cut = makeEvent({ properties: { text: 'cut mid-emoji \ud83d' } })
+    const result = await sendBatch(sandbox(), [makeEvent(), cut])
+    expect(result).toMatchObject({ status: 400, body: { code: 'RequestParsingError' } })
+    expect(result.body.error).toMatch(/lone leading surrogate/)
+    expect(sandbox().stats().received).toBe(0)
+    // Whole pairs, escaped or not, are fine.
+    const pairs = [makeEvent({ properties: { text: '🦔' } })]
+    expect((await sendBatch(sandbox(), pairs)).status).toBe(200)
+    const escaped = JSON.stringify(batchBody([makeEvent()])).replace(
+      '"plan":"pro"',
+      '"plan":"\\ud83e\\udd94"',
+    )
+    expect((await post(sandbox(), '/batch/', escaped)).status).toBe(200)
+  })
+
   it('answers bad gzip with 400', async () => {
     const bad = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 1, 2, 3])
     expect((await post(sandbox(), '/batch/', bad)).status).toBe(400)

@@ -87,6 +87,17 @@ describe('validateEvent mirrors PostHog capture rules', () => {
     )
   })
 
+  it('dead-letters a lone UTF-16 surrogate, which capture cannot parse; whole pairs and look-alike text pass', () => {
+    for (const text of ['cut mid-emoji \ud83d', '\udc00 alone', 'backslash then one \\\ud800']) {
+      const v = validateEvent({ ...good, properties: { text } })
+      expect(v.ok === false && v.code).toBe('invalid_unicode')
+      expect(v.ok === false && v.message).toMatch(/lone UTF-16 surrogate \(\\ud[89a-f][0-9a-f]{2}\)/)
+    }
+    for (const text of ['🦔 a whole pair', 'C:\\udp\\ud800 as text']) {
+      expect(validateEvent({ ...good, properties: { text } }).ok).toBe(true)
+    }
+  })
+
   it('accepts exactly 200 characters and multi-byte ids', () => {
     expect(validateEvent({ ...good, distinct_id: 'x'.repeat(200) }).ok).toBe(true)
     expect(validateEvent({ ...good, distinct_id: 'ユーザー' }).ok).toBe(true)

@@ -15,12 +15,23 @@ export interface RawRequest {
 const isObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
+/**
+ * A `\uXXXX` escape of a surrogate that is not half of a pair (an escaped backslash before `u` is text).
+ * JSON.parse takes them; capture's serde_json refuses the whole body.
+ */
+const LONE_SURROGATE =
+  /(?<!\\)(?:\\\\)*\\u(?:d[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2}\\u)d[c-f][0-9a-f]{2})/i
+
 function parseJson(text: string): unknown {
+  let parsed: unknown
   try {
-    return JSON.parse(text)
+    parsed = JSON.parse(text)
   } catch (error) {
     throw parsingError((error as Error).message)
   }
+  if (text.includes('\\u') && LONE_SURROGATE.test(text))
+    throw parsingError('lone leading surrogate in hex escape')
+  return parsed
 }
 
 // A single event carries its token as `api_key`, `token` or `$token`, or in properties.token.

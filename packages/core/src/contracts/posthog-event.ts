@@ -54,6 +54,9 @@ export function isIllegalDistinctId(id: string): boolean {
   return ILLEGAL_IDS_CASE_INSENSITIVE.has(unquoted.toLowerCase()) || ILLEGAL_IDS_CASE_SENSITIVE.has(unquoted)
 }
 
+/** A `\uXXXX` surrogate escape (not an escaped backslash followed by `u`): JSON.stringify's sign of a lone one. */
+const LONE_SURROGATE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(d[89a-f][0-9a-f]{2})/i
+
 /** The property naming the other id of an event that merges two persons (person-merge-service). */
 const MERGE_PROPERTY: ReadonlyMap<string, string> = new Map([
   ['$identify', '$anon_distinct_id'],
@@ -80,6 +83,7 @@ export type EventRejectCode =
   | 'invalid_timestamp'
   | 'invalid_properties'
   | 'event_too_large'
+  | 'invalid_unicode'
 
 export type EventValidation =
   | { ok: true; serialized: string }
@@ -148,6 +152,17 @@ export function validateEvent(candidate: unknown): EventValidation {
     )
   }
   const serialized = JSON.stringify(fastProperties(e))
+  // JSON.stringify writes a surrogate as an escape only when it is alone; `\\ud` is rare, so most events
+  // skip the exact look.
+  if (serialized.includes('\\ud')) {
+    const lone = LONE_SURROGATE_ESCAPE.exec(serialized)?.[1]
+    if (lone !== undefined) {
+      return fail(
+        'invalid_unicode',
+        `the event holds a lone UTF-16 surrogate (\\u${lone}), often text cut in the middle of an emoji; PostHog's capture cannot parse it and refuses the whole batch`,
+      )
+    }
+  }
   // A UTF-16 unit is at most 3 UTF-8 bytes (an escaped one, 2): short events skip the count.
   if (serialized.length * 3 + KAFKA_ENVELOPE_BYTES + 2 > MAX_EVENT_BYTES) {
     const message = kafkaMessageBytes(serialized)
