@@ -204,5 +204,12 @@ export function badJsonlRows(): Case[] {
       bytes: json(ev({ distinct_id: 'nonuuid-1', uuid: 'evt-0001' })),
       distinctId: 'nonuuid-1',
     },
+    {
+      // Half an emoji: JSON.parse takes it, capture's parser refuses the whole batch around it.
+      name: 'a lone surrogate',
+      bytes: json(ev({ distinct_id: 'lone-1', properties: { text: 'cut mid-emoji \ud83d' } })),
+      code: 'invalid_unicode',
+      marker: 'lone-1',
+    },
   ]
 }
