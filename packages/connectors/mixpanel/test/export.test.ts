@@ -91,6 +91,22 @@ describe('export against the fake Mixpanel', () => {
     expect(new Set(ids)).toEqual(expectedIds(f))
   })
 
+  it('retries Engage 5xx: every profile once, over several pages, before the events', async () => {
+    fake = await startFakeMixpanel({ seed: 7, projects: [{ eventsPerDay: 20 }], engagePageSize: 7 })
+    const f = fake
+    f.setFaults({ engageServerErrors: 3 })
+    const { result, events, progress } = await importInto(serviceAccountConfig(f))
+    expect(result.status).toBe('done')
+    expect(f.faults().engageServerErrors).toBe(0)
+    expect(progress.filter((p) => p.type === 'retry')).toHaveLength(3)
+    const profiles = f.project().profiles.length
+    expect(profiles).toBeGreaterThan(14)
+    const sets = events.filter((e) => e.event === '$set')
+    expect(sets).toHaveLength(profiles)
+    expect(new Set(sets.map((e) => e.uuid)).size).toBe(profiles)
+    expect(events.slice(0, profiles).every((e) => e.event === '$set')).toBe(true)
+  })
+
   it('waits out a 429 without Retry-After as a rate limit, not a blip', async () => {
     const f = await start({ eventsPerDay: 120 })
     f.setFaults({ loadShed: 2 })
