@@ -16,7 +16,7 @@ const KAFKA_ENVELOPE_BYTES = 1024
  * The size of the Kafka message capture makes of a serialized event: the event travels in it as a JSON
  * string, so every `"` and `\` of its text is escaped once more, inside the envelope.
  */
-export function kafkaMessageBytes(serialized: string): number {
+function kafkaMessageBytes(serialized: string): number {
   let escapes = 0
   for (let i = 0; i < serialized.length; i++) {
     const c = serialized.charCodeAt(i)
