@@ -17,6 +17,10 @@ export interface FakeAmplitudeKnobs {
   gatewayTimeout?: (window: { start: string; end: string; hours: number }) => boolean
   /** Requests numbered (after, after + count] answer 429 with Retry-After. */
   rateLimit?: { after: number; count?: number; retryAfterSeconds?: number }
+  /** The first K requests of each window answer 503, as a busy export server does. */
+  serverErrorsFirst?: number
+  /** The first K downloads of each window: half the zip, then the connection is reset mid-body. */
+  resetFirst?: number
   /** The first K downloads of each window send a zip cut in half. */
   truncateFirst?: number
   /** The first K downloads of each window carry one corrupt gzip entry. */
@@ -63,6 +67,8 @@ export async function startFakeAmplitude(options: FakeAmplitudeOptions): Promise
   let requestCount = 0
   let log: FakeAmplitudeRequest[] = []
   let downloads = new Map<string, number>()
+  /** Requests per window, failed ones included (`serverErrorsFirst`); `downloads` counts zips sent. */
+  let tried = new Map<string, number>()
   const visible = (firstMs: number, lastMs: number) => {
     const ceiling = Math.min(lastMs + HOUR_MS, completeBefore(knobs.now ?? new Date()))
     const lo = new Date(firstMs).toISOString().replace('T', ' ')
@@ -102,6 +108,12 @@ export async function startFakeAmplitude(options: FakeAmplitudeOptions): Promise
       })
     }
     const hours = (last - first) / HOUR_MS + 1
+    const tries = (tried.get(`${start}-${end}`) ?? 0) + 1
+    tried.set(`${start}-${end}`, tries)
+    if (tries <= (knobs.serverErrorsFirst ?? 0)) {
+      record(503)
+      return send(res, 503, 'Service Unavailable')
+    }
     if (knobs.gatewayTimeout?.({ start, end, hours })) {
       record(504)
       return send(res, 504, 'The amount of data is large causing a timeout')
@@ -130,6 +142,12 @@ export async function startFakeAmplitude(options: FakeAmplitudeOptions): Promise
     })
     if (attempt <= (knobs.truncateFirst ?? 0)) zip = zip.subarray(0, Math.floor(zip.length / 2))
     record(200, selected.length)
+    if (attempt <= (knobs.resetFirst ?? 0)) {
+      // Headers promise the whole zip; half of it arrives, then the socket is torn down.
+      res.writeHead(200, { 'content-type': 'application/zip', 'content-length': String(zip.length) })
+      res.write(zip.subarray(0, zip.length >> 1), () => res.destroy())
+      return
+    }
     res.writeHead(200, {
       'content-type': 'application/zip',
       'content-length': String(zip.length),
@@ -166,6 +184,7 @@ export async function startFakeAmplitude(options: FakeAmplitudeOptions): Promise
       requestCount = 0
       log = []
       downloads = new Map()
+      tried = new Map()
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

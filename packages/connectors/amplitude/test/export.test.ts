@@ -21,6 +21,8 @@ beforeEach(() => {
     rateLimit: undefined,
     truncateFirst: 0,
     corruptGzipFirst: 0,
+    serverErrorsFirst: 0,
+    resetFirst: 0,
     partBase: 0,
     authFailureStatus: 403,
   })
@@ -160,6 +162,16 @@ describe('export against the fake Amplitude API', () => {
     const expected = expectedUuids(fake, '20240301T00', '20240301T23')
     assertExactlyOnce(run.events, expected)
     expect(run.result.report.records.read).toBe(fake.exportable('20240301T00', '20240301T23').length)
+  })
+
+  it('retries a 503 and a connection reset mid-download: every event once', async () => {
+    fake.set({ serverErrorsFirst: 1, resetFirst: 1 })
+    const run = await importToFile(fake, { end: '2024-03-02' })
+    expect(run.result.status).toBe('done')
+    // Per day: a 503, a download cut by a reset, then a whole one.
+    expect(fake.requests().map((r) => r.status)).toEqual([503, 200, 200, 503, 200, 200])
+    assertExactlyOnce(run.events, expectedUuids(fake, '20240301T00', '20240302T23'))
+    expect(run.result.report.records.read).toBe(fake.exportable('20240301T00', '20240302T23').length)
   })
 
   it('clips the end to now minus 2 hours and says so', async () => {
