@@ -24,6 +24,11 @@ export interface FakeMixpanelOptions {
   /** The fake's "now" (for `today` and late data); default the wall clock. */
   now?: Date | number
   engagePageSize?: number
+  /**
+   * Status for credentials that match no project: 401 (default), or the 400 "Unable to authenticate
+   * request" some Mixpanel endpoints answer instead.
+   */
+  authFailureStatus?: 400 | 401
 }
 
 /** Fault knobs: counts apply to the next N matching requests (after auth and rate limits). */
@@ -130,7 +135,11 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions = {}): Prom
     }
     if (endpoint === 'other') return send(404, 'Not found')
     const auth = authenticate(projects, req.headers.authorization, params.project_id ?? null)
-    if ('status' in auth) return send(auth.status, auth.body)
+    if ('status' in auth) {
+      if (auth.status === 401 && options.authFailureStatus === 400)
+        return send(400, 'Unable to authenticate request')
+      return send(auth.status, auth.body)
+    }
     const project = auth.project
     entry.projectId = project.id
     if (project.plan === 'none' || (project.plan === 'free' && endpoint === 'engage')) {

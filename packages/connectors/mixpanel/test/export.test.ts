@@ -178,6 +178,17 @@ describe('export against the fake Mixpanel', () => {
     expect(none.result.report.error?.message).toMatch(/plan does not allow API calls \(402\)/)
   })
 
+  it('stops the same way on 400 "Unable to authenticate request", which some endpoints answer for bad credentials', async () => {
+    fake = await startFakeMixpanel({ seed: 7, authFailureStatus: 400 })
+    const bad = await importInto({ ...serviceAccountConfig(fake), serviceAccountSecret: 'wrong-secret' })
+    expect(bad.result.status).toBe('failed')
+    expect(bad.result.report.error?.message).toMatch(
+      /refused the credentials \(400\): Unable to authenticate/,
+    )
+    expect(bad.result.report.error?.hint).toMatch(/--region/)
+    expect(fake.requests().map((r) => r.status)).toEqual([400])
+  })
+
   it('pre-2023 project: the plan never asks for a day after today; if Mixpanel refuses one, the hint names --timezone', async () => {
     // 03:00 UTC on 15 March is still 14 March in Los Angeles.
     const now = Date.parse('2024-03-15T03:00:00Z')
