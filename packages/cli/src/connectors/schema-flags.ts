@@ -158,15 +158,29 @@ export function flagsToConfig(
   for (const f of fields) {
     const value = flags[f.flag]
     if (value === undefined) continue
-    if (f.kind === 'json' && typeof value === 'string' && /^\s*[[{]/.test(value)) {
-      try {
-        config[f.name] = JSON.parse(value)
-        continue
-      } catch {
-        // left as text: the schema's message names the flag
-      }
-    }
-    config[f.name] = value
+    config[f.name] = f.kind === 'json' && typeof value === 'string' ? (objectFlag(value) ?? value) : value
   }
   return config
+}
+
+/**
+ * An object flag's text: JSON, or `key=value,key=value` (values stay strings; the schema coerces them).
+ * Undefined when it is neither, and the text goes to the schema as it is: its message names the flag, and a
+ * connector may read other forms itself (the CSV connector's `column:type`).
+ */
+export function objectFlag(text: string): unknown {
+  const trimmed = text.trim()
+  if (/^[[{]/.test(trimmed)) {
+    try {
+      return JSON.parse(trimmed)
+    } catch {
+      return undefined
+    }
+  }
+  const pairs = trimmed.split(',').map((pair) => {
+    const at = pair.indexOf('=')
+    return at <= 0 ? undefined : ([pair.slice(0, at).trim(), pair.slice(at + 1).trim()] as const)
+  })
+  if (trimmed === '' || pairs.some((p) => p === undefined || p[0] === '')) return undefined
+  return Object.fromEntries(pairs as Array<readonly [string, string]>)
 }
