@@ -52,7 +52,7 @@ export function mixpanelHttpError(
   body: string,
   retryAfter: string | string[] | undefined,
   where: string,
-  endpoint: 'export' | 'engage',
+  endpoint: 'export' | 'engage' | 'group-profiles',
 ): PhImportError {
   const text = body.replace(/\s+/g, ' ').trim().slice(0, 300)
   if (status === 429) {
@@ -84,10 +84,15 @@ export function mixpanelHttpError(
       hint:
         endpoint === 'engage'
           ? 'free plans gate the Engage API: re-run with --no-profiles, or upgrade the Mixpanel plan'
-          : 'upgrade the Mixpanel plan; raw export needs API access',
+          : endpoint === 'group-profiles'
+            ? 'group profiles need Group Analytics and the Engage API: re-run without --group-profiles (events keep their $groups), or upgrade the Mixpanel plan'
+            : 'upgrade the Mixpanel plan; raw export needs API access',
     })
   }
   return new FatalError(`${where}: Mixpanel answered ${status}: ${text}`, {
-    hint: 'check --start/--end, --events and --where',
+    hint:
+      endpoint === 'group-profiles'
+        ? "check --group-profiles: each key's data_group_id is listed under Mixpanel's Project settings → Group keys"
+        : 'check --start/--end, --events and --where',
   })
 }

@@ -22,12 +22,15 @@ export async function* exportProfiles(
   ctx: ExportContext<MixpanelConfig>,
 ): AsyncIterable<ExportPage<RawMixpanelRecord>> {
   const auth = authOf(ctx.config)
+  const groupId = ctx.partition.params.dataGroupId as string | undefined
   let page = 0
   let sessionId: string | undefined
   let total: number | undefined
   for (;;) {
-    const where = `[mixpanel] engage page ${page}`
+    const where = `[mixpanel] engage${groupId === undefined ? '' : ` (data_group_id ${groupId})`} page ${page}`
     const form: Record<string, string> = { page: String(page) }
+    // Group profiles: the same listing for one group key, on every page as the query is repeated.
+    if (groupId !== undefined) form.data_group_id = groupId
     if (sessionId !== undefined) form.session_id = sessionId
     const response = await ctx.http.post(engageUrl(ctx.config), {
       searchParams: auth.project,
@@ -44,7 +47,7 @@ export async function* exportProfiles(
         response.body,
         response.headers['retry-after'],
         where,
-        'engage',
+        groupId === undefined ? 'engage' : 'group-profiles',
       )
     }
     let body: EngagePage

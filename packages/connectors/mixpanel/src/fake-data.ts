@@ -61,7 +61,7 @@ function uuid4(rand: () => number): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`
 }
 
-interface User {
+export interface User {
   id: string
   device: string
   city: (typeof CITIES)[number]

@@ -11,8 +11,9 @@ function json(status: number, value: unknown) {
 /**
  * Engage paging as documented: page 0 opens a session and is the only page with `total`; later pages
  * must send that `session_id` ("If the page parameter is provided and above 0, the session_id
- * parameter must also be provided"). Filters: `distinct_id`, `distinct_ids`; group profiles
- * (`data_group_id`) are empty.
+ * parameter must also be provided"). Filters: `distinct_id`, `distinct_ids`; `data_group_id` lists the
+ * profiles of that group key instead of users' (an id the project has no key for is a 400: the real
+ * status and wording are not documented).
  */
 export function handleEngage(project: FakeProject, params: Record<string, string>, pageSize: number) {
   const page = params.page === undefined ? 0 : Number(params.page)
@@ -31,9 +32,18 @@ export function handleEngage(project: FakeProject, params: Record<string, string
     let wanted: Set<string> | undefined
     if (params.distinct_id) wanted = new Set([params.distinct_id])
     if (params.distinct_ids) wanted = new Set(JSON.parse(params.distinct_ids) as string[])
-    snapshot = params.data_group_id
-      ? []
-      : project.profiles.filter((p) => !wanted || wanted.has(p.$distinct_id))
+    const group = params.data_group_id
+    let listed = project.profiles
+    if (group !== undefined) {
+      const key = project.groups.find((g) => g.dataGroupId === group)
+      if (!key)
+        return json(400, {
+          error: `data_group_id ${group} is not a group key of this project`,
+          status: 'error',
+        })
+      listed = key.profiles
+    }
+    snapshot = listed.filter((p) => !wanted || wanted.has(p.$distinct_id))
     id = `${1700000000 + ++sessionCounter}-FAKE${project.id}`
     sessions.set(`${project.id}/${id}`, snapshot)
   }

@@ -1,4 +1,11 @@
-import { type FakeEventRow, type FakeProfile, generateEvents, generateProfiles } from './fake-data.js'
+import {
+  type FakeEventRow,
+  type FakeProfile,
+  generateEvents,
+  generateProfiles,
+  makeUsers,
+} from './fake-data.js'
+import { addGroupKeys, type FakeGroupKey, type FakeGroups, generateGroupProfiles } from './fake-groups.js'
 
 export type FakePlan = 'paid' | 'free' | 'none'
 
@@ -32,6 +39,8 @@ export interface FakeProjectOptions {
     Omit<FakeEventRow, 'visibleAt' | 'duplicate'> & Partial<Pick<FakeEventRow, 'visibleAt' | 'duplicate'>>
   >
   profiles?: FakeProfile[]
+  /** Group Analytics keys: generated rows carry them, and Engage lists their profiles by `data_group_id`. */
+  groups?: FakeGroupKey[]
 }
 
 export interface FakeProject {
@@ -45,6 +54,7 @@ export interface FakeProject {
   rows: FakeEventRow[]
   profiles: FakeProfile[]
   rekeyedAt: number | undefined
+  groups: FakeGroups[]
 }
 
 export function resolveProject(seed: number, o: FakeProjectOptions, index: number): FakeProject {
@@ -64,6 +74,7 @@ export function resolveProject(seed: number, o: FakeProjectOptions, index: numbe
       lateHours: o.lateHours ?? 48,
       identityMerge,
     })
+  if (o.groups && !o.rows) addGroupKeys(rows, makeUsers(projectSeed, users), o.groups)
   return {
     id,
     apiSecret: o.apiSecret ?? `fake-secret-${id}`,
@@ -78,6 +89,7 @@ export function resolveProject(seed: number, o: FakeProjectOptions, index: numbe
     rows,
     profiles: o.profiles ?? generateProfiles(projectSeed, users, o.anonymousProfiles ?? 2),
     rekeyedAt: o.rekeyedAt,
+    groups: (o.groups ?? []).map((k) => generateGroupProfiles(projectSeed, k)),
   }
 }
 

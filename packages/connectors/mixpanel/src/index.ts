@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto'
 import { defineSource, type TransformContext, type TransformResult } from '@ph-import/core'
 import { exportEvents } from './export-events.js'
 import { exportProfiles } from './export-profiles.js'
-import { estimateDuration, planPartitions, replanWindows } from './plan.js'
+import { transformGroupProfile } from './groups.js'
+import { estimateDuration, isEventsPartition, planPartitions, replanWindows } from './plan.js'
 import { MixpanelConfig, type RawMixpanelRecord } from './schema.js'
 import { transformEvent } from './transform-event.js'
 import { transformProfile } from './transform-profile.js'
 
 export function transformMixpanel(raw: RawMixpanelRecord, ctx: TransformContext): TransformResult {
-  return ctx.partition.kind === 'profiles' ? transformProfile(raw, ctx) : transformEvent(raw, ctx)
+  const kind = ctx.partition.kind
+  if (kind === 'profiles') return transformProfile(raw, ctx)
+  return kind === 'group-profiles' ? transformGroupProfile(raw, ctx) : transformEvent(raw, ctx)
 }
 
 /**
@@ -33,7 +36,7 @@ export const mixpanelSource = defineSource<typeof MixpanelConfig, RawMixpanelRec
   limits: (config) => ({ requestsPerHour: config.requestsPerHour, requestsPerSecond: 3, concurrency: 100 }),
   identity: projectIdentity,
   plan: planPartitions,
-  export: (ctx) => (ctx.partition.kind === 'profiles' ? exportProfiles(ctx) : exportEvents(ctx)),
+  export: (ctx) => (isEventsPartition(ctx.partition) ? exportEvents(ctx) : exportProfiles(ctx)),
   transform: transformMixpanel,
   replan: replanWindows,
   estimate: estimateDuration,

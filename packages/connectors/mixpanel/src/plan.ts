@@ -54,6 +54,25 @@ export function profilesPartition(timezone: string, fallbackTimestamp: string): 
   return { key: 'profiles', kind: 'profiles', phase: 0, order: '', params: { timezone, fallbackTimestamp } }
 }
 
+/**
+ * One partition per group key whose profiles are wanted: Engage with that `data_group_id`. Phase 0, after
+ * the user profiles: events then carry their groups' properties, as they do for persons.
+ */
+export function groupProfilePartitions(c: MixpanelConfig, fallbackTimestamp: string): Partition[] {
+  return Object.entries(c.groupProfiles ?? {}).map(([groupKey, dataGroupId]) => ({
+    key: `groups:${groupKey}`,
+    kind: 'group-profiles',
+    phase: 0,
+    order: `groups:${groupKey}`,
+    params: {
+      timezone: c.timezone,
+      fallbackTimestamp,
+      dataGroupId,
+      groupType: c.groups?.[groupKey] ?? groupKey,
+    },
+  }))
+}
+
 export function planPartitions(ctx: SourceContext<MixpanelConfig>): Partition[] {
   const c = ctx.config
   const tz = c.timezone
@@ -88,7 +107,11 @@ export function planPartitions(ctx: SourceContext<MixpanelConfig>): Partition[] 
   const template = { timezone: tz, rangeStartMs: start.instant ?? null, rangeEndMs }
   const windows = cutWindows(template, start.day, endDay, c.windowDays)
   const fallback = new Date(start.instant ?? dayStartUtc(start.day, tz)).toISOString()
-  return c.profiles ? [profilesPartition(tz, fallback), ...windows] : windows
+  return [
+    ...(c.profiles ? [profilesPartition(tz, fallback)] : []),
+    ...groupProfilePartitions(c, fallback),
+    ...windows,
+  ]
 }
 
 function windowOf(p: Pick<Partition, 'params'>): { from: string; to: string } {
@@ -152,7 +175,8 @@ export function estimateDuration(
   partitions: readonly Partition[],
   config: MixpanelConfig,
 ): { seconds: number; note: string } {
-  const queries = partitions.filter((p) => isEventsPartition(p) || p.kind === 'profiles').length
+  // Every partition is one query: an export window, or an Engage listing (its later pages are free).
+  const queries = partitions.length
   const perHour = config.requestsPerHour
   // The first hour's budget goes at 3/s; every further `perHour` queries cost an hour.
   const seconds =

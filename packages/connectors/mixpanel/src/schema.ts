@@ -70,6 +70,18 @@ export const MixpanelConfig = z
       .boolean()
       .default(true)
       .describe('also import user profiles (Engage) as person properties, first'),
+    groups: z
+      .record(z.string().min(1), z.string().min(1).max(400))
+      .optional()
+      .describe(
+        'Group Analytics: group key (the event property) → PostHog group type, e.g. company_id=company; events carrying the key get $groups (at most 5 types)',
+      ),
+    groupProfiles: z
+      .record(z.string().min(1), z.string().regex(/^\d+$/, 'expected the numeric data_group_id'))
+      .optional()
+      .describe(
+        "also import group profiles: group key → its data_group_id (Mixpanel's Project settings → Group keys), e.g. company_id=1; each key must be in --groups",
+      ),
     events: z
       .array(z.string().min(1))
       .optional()
@@ -125,11 +137,47 @@ export const MixpanelConfig = z
           'credentials missing: give a service account (MIXPANEL_SERVICE_ACCOUNT_SECRET) or the project secret (MIXPANEL_API_SECRET)',
       })
     }
+    checkGroups(c, ctx)
     if (c.end !== undefined && c.end.slice(0, 10) < c.start.slice(0, 10)) {
       ctx.addIssue({ code: 'custom', path: ['end'], message: 'end is before start' })
     }
   })
 export type MixpanelConfig = z.infer<typeof MixpanelConfig>
+
+/** PostHog keeps at most this many group types per project; a sixth is dropped at ingestion. */
+export const MAX_GROUP_TYPES = 5
+
+function checkGroups(
+  c: { groups?: Record<string, string> | undefined; groupProfiles?: Record<string, string> | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const types = Object.values(c.groups ?? {})
+  const distinct = new Set(types)
+  if (distinct.size > MAX_GROUP_TYPES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['groups'],
+      message: `${distinct.size} group types, but PostHog keeps at most ${MAX_GROUP_TYPES} per project`,
+    })
+  }
+  if (distinct.size < types.length) {
+    const twice = types.find((t, i) => types.indexOf(t) !== i)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['groups'],
+      message: `two group keys map to the group type ${JSON.stringify(twice)}: an event could name two groups of it, and PostHog takes one`,
+    })
+  }
+  for (const key of Object.keys(c.groupProfiles ?? {})) {
+    if (!c.groups || !Object.hasOwn(c.groups, key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['groupProfiles'],
+        message: `group key ${JSON.stringify(key)} has no group type: add it to --groups (e.g. ${key}=company)`,
+      })
+    }
+  }
+}
 
 /** One row of the raw export (JSONL): `{event, properties: {time, distinct_id, $insert_id, ...}}`. */
 export const RawMixpanelEvent = z.object({

@@ -5,6 +5,7 @@ import {
   type TransformResult,
   zonedToUtc,
 } from '@ph-import/core'
+import { groupsOf } from './groups.js'
 import { identifyPair, idString, resolveDistinctId, stripDevice } from './identity.js'
 import {
   countryName,
@@ -15,6 +16,7 @@ import {
   PROVENANCE,
 } from './mapping.js'
 import type { WindowParams } from './plan.js'
+import type { MixpanelConfig } from './schema.js'
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -99,6 +101,9 @@ export function transformEvent(raw: unknown, ctx: TransformContext): TransformRe
   if (!ctx.onceInPartition(uuid)) return ctx.filter('duplicate_in_export')
   const timestamp = new Date(ms).toISOString()
   const properties = mapEventProperties(props)
+  const groupKeys = (ctx.config as Partial<MixpanelConfig> | undefined)?.groups
+  const groups = groupKeys === undefined ? undefined : groupsOf(props, groupKeys)
+  if (groups !== undefined) properties.$groups = groups
   if (identity) {
     return {
       event: identity.event,
