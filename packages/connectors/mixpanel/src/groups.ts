@@ -2,6 +2,9 @@ import type { TransformContext, TransformResult } from '@ph-import/core'
 import { own, PROFILE_PROPERTIES_DROPPED, PROFILE_PROPERTY_RENAMES, PROVENANCE } from './mapping.js'
 import { engageDateToIso } from './transform-profile.js'
 
+/** The one distinct id group profiles are sent under: at most one person in PostHog for all of them. */
+export const GROUP_UPDATES_DISTINCT_ID = 'ph-import-group-profiles'
+
 /** A group key's value as PostHog takes it: a non-empty string, or a number written as one. */
 function groupValue(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value
@@ -31,8 +34,10 @@ export function groupsOf(
 
 /**
  * One Engage group profile (`data_group_id`) → one `$groupidentify`: `$distinct_id` is the group's key
- * value. The distinct id is the one posthog-node gives group updates (`$<type>_<key>`), so no person is
- * made of it; the time is the profile's `$created` (or `$last_seen`), as for user profiles.
+ * value. A group update needs a distinct id and PostHog makes a person of it; posthog-node's default
+ * (`$<type>_<key>`) would make one dummy person per group (PostHog#7921), and sending it personless drops
+ * the group update, so every group profile shares one distinct id, as PostHog's docs advise. The time is
+ * the profile's `$created` (or `$last_seen`), as for user profiles.
  */
 export function transformGroupProfile(raw: unknown, ctx: TransformContext): TransformResult {
   const record = raw as { $distinct_id?: unknown; $properties?: unknown }
@@ -58,7 +63,7 @@ export function transformGroupProfile(raw: unknown, ctx: TransformContext): Tran
     String(ctx.partition.params.fallbackTimestamp ?? '1970-01-01T00:00:00.000Z')
   return {
     event: '$groupidentify',
-    distinct_id: `$${type}_${key}`,
+    distinct_id: GROUP_UPDATES_DISTINCT_ID,
     uuid: ctx.uuid('group-profile', type, key),
     timestamp: when,
     properties: { $group_type: type, $group_key: key, $group_set: set, ...PROVENANCE },

@@ -62,7 +62,7 @@ describe('Group Analytics: fake Mixpanel → ph-import → PostHog sandbox (real
       })),
     ).toEqual(expectedGroups)
     for (const u of updates) {
-      expect(u.distinct_id).toBe(`$${u.properties.$group_type}_${u.properties.$group_key}`)
+      expect(u.distinct_id).toBe('ph-import-group-profiles')
       expect(u.uuid).toBe(
         deterministicUuid(
           'mixpanel',

@@ -80,7 +80,7 @@ describe('groups: profiles', () => {
     expect(estimateDuration(parts, MixpanelConfig.parse({ ...base })).note).toMatch(/^3 Mixpanel queries/)
   })
 
-  it("turns a group profile into a $groupidentify under the group's own distinct id", () => {
+  it("turns a group profile into a $groupidentify, every group under one distinct id (one person, not one per group)", () => {
     const groups = plan({ groups: { company_id: 'company' }, groupProfiles: { company_id: '1' } }).find(
       (p) => p.kind === 'group-profiles',
     )
@@ -100,7 +100,7 @@ describe('groups: profiles', () => {
     )
     expect(e).toEqual({
       event: '$groupidentify',
-      distinct_id: '$company_acme',
+      distinct_id: 'ph-import-group-profiles',
       uuid: deterministicUuid('mixpanel', 'project:1234', 'group-profile\u0000company\u0000acme'),
       timestamp: '2023-01-05T08:00:00.000Z',
       properties: {
