@@ -126,6 +126,8 @@ export default class Demo extends BaseCommand {
           baseUrl: s.mixpanel.url,
           start: s.mixpanel.start,
           end: s.mixpanel.end,
+          groups: s.mixpanel.groups,
+          groupProfiles: s.mixpanel.groupProfiles,
         },
       ],
     ]

@@ -45,7 +45,8 @@ export default class Sandbox extends BaseCommand {
         `AMPLITUDE_API_KEY=${s.amplitude.apiKey} AMPLITUDE_SECRET_KEY=${s.amplitude.secretKey} \\`,
         `  ph-import amplitude --base-url ${s.amplitude.url} --start ${s.amplitude.start} --end ${s.amplitude.end} --yes`,
         `MIXPANEL_API_SECRET=${s.mixpanel.apiSecret} \\`,
-        `  ph-import mixpanel --base-url ${s.mixpanel.url} --start ${s.mixpanel.start} --end ${s.mixpanel.end} --yes`,
+        `  ph-import mixpanel --base-url ${s.mixpanel.url} --start ${s.mixpanel.start} --end ${s.mixpanel.end} \\`,
+        `  --groups ${pairs(s.mixpanel.groups)} --group-profiles ${pairs(s.mixpanel.groupProfiles)} --yes`,
         `ph-import csv --files 'packages/connectors/csv/examples/*.csv' --yes`,
         '',
         'Then count a job in the sandbox, day by day, through its query API:',
@@ -71,4 +72,11 @@ export default class Sandbox extends BaseCommand {
       `\nStopped. The sandbox received ${totals.received} events (${totals.unique_uuids} unique uuids).`,
     )
   }
+}
+
+/** `{a: '1'}` → `a=1`, as object flags take it. */
+function pairs(object: Record<string, string>): string {
+  return Object.entries(object)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')
 }

@@ -21,7 +21,14 @@ export interface LocalServices {
   sandbox: Sandbox
   sandboxKey: string
   amplitude: Closable & { apiKey: string; secretKey: string; start: string; end: string }
-  mixpanel: Closable & { apiSecret: string; start: string; end: string }
+  mixpanel: Closable & {
+    apiSecret: string
+    start: string
+    end: string
+    /** The fake project's Group Analytics key, as `--groups` and `--group-profiles` take it. */
+    groups: Record<string, string>
+    groupProfiles: Record<string, string>
+  }
   close(): Promise<void>
 }
 
@@ -65,7 +72,11 @@ export async function startLocalServices(ports: ServicePorts): Promise<LocalServ
     }) => Promise<Closable & { apiKey: string; secretKey: string }>
   >('@ph-import/connector-amplitude/testing', 'startFakeAmplitude')
   const startFakeMixpanel = await load<
-    (o: { port: number; seed: number }) => Promise<Closable & { project(): { apiSecret: string } }>
+    (o: {
+      port: number
+      seed: number
+      projects: Array<{ groups: Array<{ key: string; dataGroupId: string }> }>
+    }) => Promise<Closable & { project(): { apiSecret: string } }>
   >('@ph-import/connector-mixpanel/testing', 'startFakeMixpanel')
   const started: Closable[] = []
   try {
@@ -78,7 +89,11 @@ export async function startLocalServices(ports: ServicePorts): Promise<LocalServ
       ...AMPLITUDE_DATA,
     })
     started.push(amplitude)
-    const mixpanel = await startFakeMixpanel({ port: ports.mixpanel, seed: 42 })
+    const mixpanel = await startFakeMixpanel({
+      port: ports.mixpanel,
+      seed: 42,
+      projects: [{ groups: [{ key: 'company_id', dataGroupId: '1' }] }],
+    })
     started.push(mixpanel)
     return {
       sandbox,
@@ -95,6 +110,8 @@ export async function startLocalServices(ports: ServicePorts): Promise<LocalServ
         url: mixpanel.url,
         apiSecret: mixpanel.project().apiSecret,
         ...MIXPANEL_DAYS,
+        groups: { company_id: 'company' },
+        groupProfiles: { company_id: '1' },
         close: () => mixpanel.close(),
       },
       close: async () => {
