@@ -80,7 +80,7 @@ describe('groups: profiles', () => {
     expect(estimateDuration(parts, MixpanelConfig.parse({ ...base })).note).toMatch(/^3 Mixpanel queries/)
   })
 
-  it("turns a group profile into a $groupidentify, every group under one distinct id (one person, not one per group)", () => {
+  it('turns a group profile into a $groupidentify, every group under one distinct id (one person, not one per group)', () => {
     const groups = plan({ groups: { company_id: 'company' }, groupProfiles: { company_id: '1' } }).find(
       (p) => p.kind === 'group-profiles',
     )
