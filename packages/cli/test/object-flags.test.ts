@@ -1,6 +1,8 @@
+import type { AnySource } from '@ph-import/core'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { configFields, flagsToConfig, objectFlag } from '../src/connectors/schema-flags.js'
+import { validateConfig } from '../src/connectors/validate-config.js'
 
 describe('object flags (JSON, or key=value,key=value)', () => {
   it('reads key=value pairs, trimming around them and keeping later = signs in the value', () => {
@@ -28,5 +30,14 @@ describe('object flags (JSON, or key=value,key=value)', () => {
     const bad = schema.safeParse(flagsToConfig(fields, { groups: 'company' }))
     expect(bad.success).toBe(false)
     expect(bad.error?.issues[0]?.path).toEqual(['groups'])
+  })
+
+  it('says which forms an object flag takes when the text was neither', () => {
+    const schema = z.object({ groups: z.record(z.string(), z.string()).optional() })
+    const source = { name: 'demo', config: schema } as unknown as AnySource
+    const fields = configFields(schema)
+    expect(() => validateConfig(source, fields, flagsToConfig(fields, { groups: 'company' }))).toThrow(
+      /^demo: --groups: expected JSON or key=value,key=value \(/,
+    )
   })
 })

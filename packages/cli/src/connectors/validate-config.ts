@@ -22,6 +22,10 @@ export function validateConfig(
       const env = field.env ? ` (or set ${field.env})` : ''
       return `--${field.flag} is required${env}: ${field.description}`
     }
+    // An object flag whose text was neither JSON nor pairs reaches the schema as a string.
+    if (field.kind === 'json' && issue.path.length === 1 && typeof config[field.name] === 'string') {
+      return `--${field.flag}: expected JSON or key=value,key=value (${issue.message})`
+    }
     return `--${field.flag}${nested}: ${issue.message}`
   })
   throw new ConfigError(`${source.name}: ${lines.length === 1 ? lines[0] : `\n  ${lines.join('\n  ')}`}`, {
