@@ -11,6 +11,8 @@ export interface CompiledMapping {
   setOnce: string[]
   rename: Record<string, string>
   types: Record<string, ColumnType>
+  /** Column → group type (`$groups`). */
+  groups: Array<[string, string]>
   empty: CsvConfig['emptyValues']
 }
 
@@ -35,6 +37,7 @@ export function compileMapping(config: CsvConfig): CompiledMapping {
     setOnce: config.setOnce,
     rename: config.rename,
     types: config.types,
+    groups: Object.entries(config.groups ?? {}),
     empty: config.emptyValues,
   }
   cache.set(config, compiled)

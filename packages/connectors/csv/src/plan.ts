@@ -45,6 +45,7 @@ function optionalColumns(config: CsvConfig): string[] {
     ...config.setOnce,
     ...Object.keys(config.rename),
     ...Object.keys(config.types),
+    ...Object.keys(config.groups ?? {}),
   ]
 }
 

@@ -40,6 +40,15 @@ function parseMap(value: unknown): unknown {
 const list = (item: z.ZodType<string>) => z.preprocess(splitList, z.array(item))
 const map = <V extends z.ZodType>(value: V) => z.preprocess(parseMap, z.record(z.string(), value))
 
+/** PostHog keeps at most this many group types per project. */
+const MAX_GROUP_TYPES = 5
+
+/** At most 5 group types, and no type fed by two columns (a row could then name two groups of it). */
+function fewGroupTypes(groups: Record<string, string> | undefined): boolean {
+  const types = Object.values(groups ?? {})
+  return new Set(types).size === types.length && types.length <= MAX_GROUP_TYPES
+}
+
 function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone })
@@ -99,6 +108,15 @@ export const CsvConfig = z.object({
     .describe('column → type (string, number, boolean, json); a value that does not convert rejects the row'),
   set: list(z.string().min(1)).default([]).describe('columns sent as person properties with $set'),
   setOnce: list(z.string().min(1)).default([]).describe('columns sent as person properties with $set_once'),
+  groups: map(z.string().min(1).max(400))
+    .optional()
+    .refine(
+      fewGroupTypes,
+      `at most ${MAX_GROUP_TYPES} group types, each from one column (PostHog keeps 5 per project)`,
+    )
+    .describe(
+      'column → PostHog group type, e.g. company_id=company: each row is put in the group its cell names ($groups); the column stays a property',
+    ),
   emptyValues: z
     .enum(['omit', 'null', 'keep'])
     .default('omit')

@@ -64,6 +64,14 @@ function eventProperties(m: CompiledMapping, values: Record<string, string>): Re
   // A `$set` column of JSON (a PostHog export) merges with the mapped person columns.
   if (set) properties.$set = { ...asObject(properties.$set), ...set }
   if (setOnce) properties.$set_once = { ...asObject(properties.$set_once), ...setOnce }
+  let groups: Record<string, string> | undefined
+  for (const [column, type] of m.groups) {
+    const key = cell(values, column)
+    if (key === undefined) continue
+    groups ??= {}
+    groups[type] = key
+  }
+  if (groups) properties.$groups = groups
   properties.$import_source = 'csv'
   return properties
 }

@@ -82,6 +82,22 @@ describe('mapping', () => {
     expect(p).not.toHaveProperty('plan')
   })
 
+  it('group columns put each row in the group its cell names ($groups), the column kept as a property', async () => {
+    const text = `event,distinct_id,timestamp,company,team\na,u1,${T},acme,7\nb,u2,${T},,\n`
+    const { events } = await importCsv(text, { groups: 'company=company,team=team' })
+    expect(events[0]!.properties).toMatchObject({ company: 'acme', $groups: { company: 'acme', team: '7' } })
+    // An empty cell names no group.
+    expect(events[1]!.properties).not.toHaveProperty('$groups')
+    for (const groups of [
+      { a: 'company', b: 'company' },
+      Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`c${i}`, `t${i}`])),
+    ]) {
+      expect(CsvConfig.safeParse({ files: 'x.csv', groups }).error?.issues[0]?.message).toMatch(
+        /^at most 5 group types, each from one column/,
+      )
+    }
+  })
+
   it('missing event name or distinct id is dead-lettered; an illegal distinct id too', async () => {
     const text = `event,distinct_id,timestamp\n,u1,${T}\na,  ,${T}\nb,null,${T}\nc,u4,${T}\n`
     const { events, rejects } = await importCsv(text)
