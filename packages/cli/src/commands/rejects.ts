@@ -92,6 +92,7 @@ export default class Rejects extends BaseCommand {
         rejectsFile: job.rejectsFile,
         identity: job.state.identity,
         ...(values.code ? { codes: values.code } : {}),
+        partitions: job.state.partitions.map((p) => ({ key: p.key, kind: p.kind, params: p.params })),
       },
     }
     const { exitCode } = await runJob({

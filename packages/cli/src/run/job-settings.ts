@@ -26,6 +26,16 @@ export const JobSettings = z.object({
       rejectsFile: z.string(),
       identity: z.string(),
       codes: z.array(z.string()).optional(),
+      /** The original job's partitions: each reject is transformed again with the one it was read in. */
+      partitions: z
+        .array(
+          z.object({
+            key: z.string(),
+            kind: z.string().optional(),
+            params: z.record(z.string(), z.json()),
+          }),
+        )
+        .optional(),
     })
     .optional(),
 })

@@ -1,5 +1,5 @@
 import { Args, type Interfaces, Parser } from '@oclif/core'
-import { ConfigError, createReprocessSource, type JobState, loadJob } from '@ph-import/core'
+import { ConfigError, createReprocessSource, type JobState, loadJob, type Partition } from '@ph-import/core'
 import type { Connector } from '../connectors/discover.js'
 import { connectorNamed } from '../connectors/registry.js'
 import { type ConfigField, configFields, flagsToConfig, oclifFlags } from '../connectors/schema-flags.js'
@@ -65,6 +65,7 @@ export function storedSource(job: StoredJob) {
         rejectsFile: r.rejectsFile,
         identity: r.identity,
         ...(r.codes ? { codes: r.codes } : {}),
+        ...(r.partitions ? { partitions: r.partitions as Partition[] } : {}),
       })
     : job.connector.source
 }

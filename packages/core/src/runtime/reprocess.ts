@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { z } from 'zod'
-import type { AnySource, SourceDefinition } from '../contracts/source.js'
+import type { AnySource, Partition, SourceDefinition } from '../contracts/source.js'
 import { isUuid } from '../util/uuid.js'
 
 interface RejectRow {
@@ -16,13 +16,21 @@ interface RejectRow {
  * A source that replays a job's dead letters through the original connector's transform (transform-stage
  * rejects hold the raw record) or as-is (load-stage rejects hold the final event), so a user who fixed the
  * mapping can re-send just what was rejected. It keeps the original name and identity, so uuids are the
- * same ones the original job would have produced.
+ * same ones the original job would have produced. Given the original job's `partitions`, each record is
+ * transformed with the partition it was read in (its kind and params: a time zone, a range, a profile
+ * listing), as the original job transformed it.
  */
 export function createReprocessSource(
   original: AnySource,
-  options: { rejectsFile: string; identity: string; codes?: readonly string[] },
+  options: {
+    rejectsFile: string
+    identity: string
+    codes?: readonly string[]
+    partitions?: readonly Partition[]
+  },
 ): SourceDefinition<z.ZodType, unknown> {
   const codes = options.codes ? new Set(options.codes) : undefined
+  const partitions = options.partitions ? new Map(options.partitions.map((p) => [p.key, p])) : undefined
   // No API is called: the original's request budget, replanning and estimate do not apply.
   const { limits: _limits, replan: _replan, estimate: _estimate, ...rest } = original
   return {
@@ -37,7 +45,7 @@ export function createReprocessSource(
         if (!line) continue
         const row = JSON.parse(line) as RejectRow
         if (codes && !codes.has(row.code)) continue
-        page.push({ stage: row.stage, record: row.record })
+        page.push({ stage: row.stage, record: row.record, partition: row.partition })
         if (page.length >= 5000) {
           yield { records: page }
           page = []
@@ -46,7 +54,9 @@ export function createReprocessSource(
       if (page.length > 0) yield { records: page }
     },
     transform(raw, ctx) {
-      const { stage, record } = raw as { stage: RejectRow['stage']; record: unknown }
+      const { stage, record, partition } = raw as Pick<RejectRow, 'stage' | 'record'> & {
+        partition?: string
+      }
       if (
         stage === 'load' &&
         record &&
@@ -55,7 +65,15 @@ export function createReprocessSource(
       ) {
         return record as ReturnType<AnySource['transform']>
       }
-      return original.transform(record, ctx)
+      if (!partitions || partition === undefined) return original.transform(record, ctx)
+      const from = partitions.get(partition)
+      if (!from) {
+        return ctx.reject(
+          'unknown_partition',
+          `the reject was read in partition ${JSON.stringify(partition)}, which the original job does not have`,
+        )
+      }
+      return original.transform(record, { ...ctx, partition: from })
     },
   }
 }
