@@ -1,10 +1,15 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Destination, EventBatch } from '../src/contracts/destination.js'
 import { FatalError, RejectedEventsError, RetriableError, SplitPartition } from '../src/contracts/errors.js'
-import { defineSource, type ExportPage, type TransformContext } from '../src/contracts/source.js'
+import {
+  type AnySource,
+  defineSource,
+  type ExportPage,
+  type TransformContext,
+} from '../src/contracts/source.js'
 import { createFileDestination } from '../src/destinations/file.js'
 import { runImport } from '../src/runtime/run-import.js'
 import { toIsoTimestamp } from '../src/util/time.js'
@@ -439,6 +444,36 @@ describe('jobs and re-processing rejects', () => {
     expect(fixed.every((e) => e.event === 'unnamed')).toBe(true)
     const { deterministicUuid } = await import('../src/util/uuid.js')
     for (const e of fixed) expect(e.uuid).toBe(deterministicUuid('test', 'fixture', e.properties.source_id))
+  })
+})
+
+describe('re-processing rejects in their own partitions', () => {
+  it('hands the transform the partition each reject was read in, and dead-letters one the job never had', async () => {
+    const { createReprocessSource } = await import('../src/runtime/reprocess.js')
+    const dir = tempDir()
+    const rejectsFile = path.join(dir, 'rejects.jsonl')
+    const row = (partition: string) =>
+      JSON.stringify({ partition, line: 1, stage: 'transform', code: 'x', record: { n: 1 } })
+    writeFileSync(rejectsFile, `${row('day:2')}\n${row('gone')}\n`)
+    const seen: unknown[] = []
+    const original = {
+      ...testSource,
+      transform: (_raw: unknown, ctx: { partition: unknown }) => {
+        seen.push(ctx.partition)
+        return { filtered: true as const, reason: 'seen' }
+      },
+    } as unknown as AnySource
+    const day2 = { key: 'day:2', kind: 'events', params: { zone: 'America/Los_Angeles' } }
+    const source = createReprocessSource(original, { rejectsFile, identity: 'i', partitions: [day2] })
+    const pages: unknown[] = []
+    for await (const page of source.export({} as never)) pages.push(...(page.records ?? []))
+    const ctx = {
+      partition: { key: 'rejects', params: {} },
+      reject: (code: string, message: string) => ({ rejected: true, code, message }),
+    } as unknown as TransformContext
+    expect(source.transform(pages[0], ctx)).toEqual({ filtered: true, reason: 'seen' })
+    expect(seen).toEqual([day2])
+    expect(source.transform(pages[1], ctx)).toMatchObject({ rejected: true, code: 'unknown_partition' })
   })
 })
 
