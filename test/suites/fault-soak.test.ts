@@ -104,14 +104,29 @@ describe('fault soak: a faulty PostHog and faulty sources, zero lost, zero unacc
     }
   })
 
-  it('Mixpanel: 503s, reset streams, bodies cut short, truncated gzip, re-downloads in another order', async () => {
+  it('Mixpanel: 503s, reset streams, bodies cut short, truncated gzip, re-downloads in another order, Engage 500s on user and group profiles', async () => {
     const fake = await startFakeMixpanel({
       seed: 13,
       // ~330 batches, so that each 2% fault shows up (with ~165, one run in 40 saw no dropped connection).
-      projects: [{ id: 1234, from: '2024-03-01', to: '2024-03-04', eventsPerDay: 4000, users: 300 }],
+      projects: [
+        {
+          id: 1234,
+          from: '2024-03-01',
+          to: '2024-03-04',
+          eventsPerDay: 4000,
+          users: 300,
+          groups: [{ key: 'company_id', dataGroupId: '1' }],
+        },
+      ],
     })
     try {
-      fake.setFaults({ serverErrors: 1, resets: 1, terminatedEarly: 1, truncatedGzip: 1 })
+      fake.setFaults({
+        serverErrors: 1,
+        resets: 1,
+        terminatedEarly: 1,
+        truncatedGzip: 1,
+        engageServerErrors: 2,
+      })
       const project = fake.project()
       const result = await soak(
         'mixpanel',
@@ -127,7 +142,11 @@ describe('fault soak: a faulty PostHog and faulty sources, zero lost, zero unacc
           '2024-03-01',
           '--end',
           '2024-03-04',
-          '--no-profiles',
+          // User and group profiles too: Engage's 500s are retried like the export's.
+          '--groups',
+          'company_id=company',
+          '--group-profiles',
+          'company_id=1',
           '--window-days',
           '2',
         ],
@@ -139,6 +158,7 @@ describe('fault soak: a faulty PostHog and faulty sources, zero lost, zero unacc
         resets: 0,
         terminatedEarly: 0,
         truncatedGzip: 0,
+        engageServerErrors: 0,
       })
       const exports = fake.requests().filter((r) => r.endpoint === 'export')
       expect(exports.length).toBeGreaterThanOrEqual(2 + 4)
@@ -160,7 +180,16 @@ describe('fault soak: a faulty PostHog and faulty sources, zero lost, zero unacc
         if (typeof p.$user_id === 'string' && typeof p.$device_id === 'string')
           expected.add(uuidOf('identify', p.$user_id, p.$device_id.replace(/^\$device:/, '')))
       }
+      for (const p of project.profiles)
+        expected.add(uuidOf('profile', p.$distinct_id.replace(/^\$device:/, '')))
+      for (const g of project.groups)
+        for (const p of g.profiles) expected.add(uuidOf('group-profile', 'company', p.$distinct_id))
       expectExactDelivery(expected, sandbox.uniqueUuids())
+      // Every event whose row names a company is in that company's group.
+      const grouped = sandbox.events().filter((e) => e.properties.company_id !== undefined)
+      expect(grouped.length).toBeGreaterThan(1000)
+      for (const e of grouped)
+        expect((e.properties.$groups as { company?: unknown }).company).toBeTypeOf('string')
       const report = await readReport(summaryOf(result).jobDir)
       expectExactAccounting(report)
       expect(report.events.deadLettered).toBe(0)
