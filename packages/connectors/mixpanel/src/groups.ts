@@ -1,6 +1,6 @@
 import type { TransformContext, TransformResult } from '@ph-import/core'
 import { own, PROFILE_PROPERTIES_DROPPED, PROFILE_PROPERTY_RENAMES, PROVENANCE } from './mapping.js'
-import { engageDateToIso } from './transform-profile.js'
+import { engageDateToIso, profileTime } from './transform-profile.js'
 
 /** The one distinct id group profiles are sent under: at most one person in PostHog for all of them. */
 export const GROUP_UPDATES_DISTINCT_ID = 'ph-import-group-profiles'
@@ -37,7 +37,7 @@ export function groupsOf(
  * value. A group update needs a distinct id and PostHog makes a person of it; posthog-node's default
  * (`$<type>_<key>`) would make one dummy person per group (PostHog#7921), and sending it personless drops
  * the group update, so every group profile shares one distinct id, as PostHog's docs advise. The time is
- * the profile's `$created` (or `$last_seen`), as for user profiles.
+ * chosen as for user profiles.
  */
 export function transformGroupProfile(raw: unknown, ctx: TransformContext): TransformResult {
   const record = raw as { $distinct_id?: unknown; $properties?: unknown }
@@ -56,16 +56,11 @@ export function transformGroupProfile(raw: unknown, ctx: TransformContext): Tran
       name === '$created' || name === '$last_seen' ? (engageDateToIso(value, timeZone) ?? value) : value
     set[own(PROFILE_PROPERTY_RENAMES, name) ?? name] = converted
   }
-  const p = props as Record<string, unknown>
-  const when =
-    engageDateToIso(p.$created, timeZone) ??
-    engageDateToIso(p.$last_seen, timeZone) ??
-    String(ctx.partition.params.fallbackTimestamp ?? '1970-01-01T00:00:00.000Z')
   return {
     event: '$groupidentify',
     distinct_id: GROUP_UPDATES_DISTINCT_ID,
     uuid: ctx.uuid('group-profile', type, key),
-    timestamp: when,
+    timestamp: profileTime(props as Record<string, unknown>, ctx),
     properties: { $group_type: type, $group_key: key, $group_set: set, ...PROVENANCE },
   }
 }

@@ -19,6 +19,19 @@ export function engageDateToIso(value: unknown, timeZone: string): string | unde
   return Number.isNaN(wall) ? undefined : new Date(zonedToUtc(wall, timeZone)).toISOString()
 }
 
+/**
+ * The time of a profile's update: an update needs one, and the profile's creation is the least surprising
+ * (then its last activity, then the start of the range).
+ */
+export function profileTime(props: Record<string, unknown>, ctx: TransformContext): string {
+  const timeZone = String(ctx.partition.params.timezone ?? 'UTC')
+  return (
+    engageDateToIso(props.$created, timeZone) ??
+    engageDateToIso(props.$last_seen, timeZone) ??
+    String(ctx.partition.params.fallbackTimestamp ?? '1970-01-01T00:00:00.000Z')
+  )
+}
+
 /** One Engage profile → one PostHog `$set` event (a person update), loaded before any event. */
 export function transformProfile(raw: unknown, ctx: TransformContext): TransformResult {
   const record = raw as { $distinct_id?: unknown; $properties?: unknown }
@@ -44,11 +57,7 @@ export function transformProfile(raw: unknown, ctx: TransformContext): Transform
   }
   const country = countryName(set.$geoip_country_code)
   if (country !== undefined) set.$geoip_country_name = country
-  // A person update needs a time; the profile's creation is the least surprising one.
-  const when =
-    engageDateToIso((props as Record<string, unknown>).$created, timeZone) ??
-    engageDateToIso((props as Record<string, unknown>).$last_seen, timeZone) ??
-    String(ctx.partition.params.fallbackTimestamp ?? '1970-01-01T00:00:00.000Z')
+  const when = profileTime(props as Record<string, unknown>, ctx)
   return {
     event: '$set',
     distinct_id: distinctId,
