@@ -87,6 +87,31 @@ describe('validateEvent mirrors PostHog capture rules', () => {
     )
   })
 
+  it('dead-letters a $groupidentify that cannot address a group: no type or key, or either over 400 characters', () => {
+    const group = (props: Record<string, unknown>) =>
+      validateEvent({
+        ...good,
+        event: '$groupidentify',
+        properties: { $group_set: { name: 'Acme' }, ...props },
+      })
+    expect(group({ $group_type: 'company', $group_key: 'acme' }).ok).toBe(true)
+    expect(group({ $group_type: 'company', $group_key: 42 }).ok).toBe(true)
+    expect(group({ $group_type: 'company', $group_key: 'k'.repeat(400) }).ok).toBe(true)
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ $group_key: 'acme' }, /^\$groupidentify without a \$group_type$/],
+      [{ $group_type: 'company', $group_key: '' }, /^\$groupidentify without a \$group_key$/],
+      [{ $group_type: 'company', $group_key: 'k'.repeat(401) }, /^\$group_key has 401 characters/],
+      [{ $group_type: 't'.repeat(500), $group_key: 'acme' }, /^\$group_type has 500 characters/],
+    ]
+    for (const [props, message] of cases) {
+      const v = group(props)
+      expect(v.ok === false && v.code).toBe('invalid_group')
+      expect(v.ok === false && v.message).toMatch(message)
+    }
+    // Other events may carry such properties: only a group update is addressed by them.
+    expect(validateEvent({ ...good, properties: { $group_key: '' } }).ok).toBe(true)
+  })
+
   it('dead-letters a lone UTF-16 surrogate, which capture cannot parse; whole pairs and look-alike text pass', () => {
     for (const text of ['cut mid-emoji \ud83d', '\udc00 alone', 'backslash then one \\\ud800']) {
       const v = validateEvent({ ...good, properties: { text } })

@@ -211,5 +211,22 @@ export function badJsonlRows(): Case[] {
       code: 'invalid_unicode',
       marker: 'lone-1',
     },
+    {
+      // A group key PostHog's groups cannot hold: the update would be lost after capture answered 200.
+      name: 'a group key over 400 characters',
+      bytes: json(
+        ev({
+          event: '$groupidentify',
+          distinct_id: 'group-1',
+          properties: {
+            $group_type: 'company',
+            $group_key: `G${'g'.repeat(400)}`,
+            $group_set: { m: 'long-group' },
+          },
+        }),
+      ),
+      code: 'invalid_group',
+      marker: 'long-group',
+    },
   ]
 }

@@ -57,6 +57,28 @@ export function isIllegalDistinctId(id: string): boolean {
 /** A `\uXXXX` surrogate escape (not an escaped backslash followed by `u`): JSON.stringify's sign of a lone one. */
 const LONE_SURROGATE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(d[89a-f][0-9a-f]{2})/i
 
+/** PostHog stores a group's type and key in columns of at most 400 characters (capture docs). */
+export const MAX_GROUP_FIELD_LENGTH = 400
+
+/**
+ * Why a `$groupidentify` cannot address a group, or undefined when it can: PostHog needs a type and a key,
+ * each at most 400 characters (a key may be a number, as the SDKs allow).
+ */
+function groupProblem(props: Record<string, unknown>): string | undefined {
+  const type = props.$group_type
+  const key = typeof props.$group_key === 'number' ? String(props.$group_key) : props.$group_key
+  if (typeof type !== 'string' || type === '') return '$groupidentify without a $group_type'
+  if (typeof key !== 'string' || key === '') return '$groupidentify without a $group_key'
+  for (const [name, value] of [
+    ['$group_type', type],
+    ['$group_key', key],
+  ] as const) {
+    if (value.length > MAX_GROUP_FIELD_LENGTH)
+      return `${name} has ${value.length} characters; PostHog keeps groups' types and keys to ${MAX_GROUP_FIELD_LENGTH}`
+  }
+  return undefined
+}
+
 /** The property naming the other id of an event that merges two persons (person-merge-service). */
 const MERGE_PROPERTY: ReadonlyMap<string, string> = new Map([
   ['$identify', '$anon_distinct_id'],
@@ -84,6 +106,7 @@ export type EventRejectCode =
   | 'invalid_properties'
   | 'event_too_large'
   | 'invalid_unicode'
+  | 'invalid_group'
 
 export type EventValidation =
   | { ok: true; serialized: string }
@@ -150,6 +173,10 @@ export function validateEvent(candidate: unknown): EventValidation {
       'illegal_distinct_id',
       `${mergeWith} ${JSON.stringify(other.slice(0, 40))} is an id PostHog refuses to merge persons on: this ${e.event} would merge nothing`,
     )
+  }
+  if (e.event === '$groupidentify') {
+    const problem = groupProblem(e.properties as Record<string, unknown>)
+    if (problem !== undefined) return fail('invalid_group', problem)
   }
   const serialized = JSON.stringify(fastProperties(e))
   // JSON.stringify writes a surrogate as an escape only when it is alone; `\\ud` is rare, so most events
