@@ -20,9 +20,19 @@ export abstract class BaseCommand extends Command {
     } else process.stdout.write(`${text}\n`)
   }
 
-  protected override async catch(error: Error & { oclif?: { exit?: number }; hint?: string }) {
+  protected override async catch(
+    error: Error & { oclif?: { exit?: number }; hint?: string; code?: unknown },
+  ) {
     // oclif's own errors (exit requests, unknown flags, missing required flags) already carry an exit code.
-    if (error.oclif?.exit !== undefined) return super.catch(error)
+    // With --json, a usage error is still one error line on stdout; an exit request is not an error.
+    const oclifExit = error.oclif?.exit
+    if (oclifExit !== undefined && (!this.jsonMode || error.code === 'EEXIT')) return super.catch(error)
+    if (oclifExit !== undefined) {
+      process.stdout.write(
+        `${JSON.stringify({ type: 'error', message: error.message, exitCode: oclifExit })}\n`,
+      )
+      this.exit(oclifExit)
+    }
     const exitCode = errorKind(error) === 'config' ? EXIT.usage : EXIT.failed
     const hint = typeof error.hint === 'string' ? error.hint : undefined
     if (this.jsonMode) {

@@ -89,6 +89,19 @@ describe('exit codes and messages', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'error', exitCode: 2 })
   })
 
+  it("2 with --json for oclif's own usage errors too: an unknown flag, a bad number", async () => {
+    for (const argv of [
+      ['jobs', '--json', '--bogus'],
+      ['csv', '--files', 'events.csv', '--rate', 'abc', '--dry-run', '--json'],
+    ]) {
+      const r = await cli(argv, { cwd: dir, env })
+      expect(r.code).toBe(2)
+      const lines = jsonLines(r.stdout).map((l) => JsonLine.parse(l))
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatchObject({ type: 'error', exitCode: 2 })
+    }
+  })
+
   describe('against the fake Amplitude API', () => {
     let fake: Awaited<ReturnType<typeof startFakeAmplitude>>
     beforeAll(async () => {
