@@ -65,6 +65,8 @@ describe('PostHog destination config', () => {
     expect(errorKind(error)).toBe('config')
     expect(error?.message).toMatch(message)
     if (apiKey) expect(error?.message).not.toContain(apiKey)
+    // The CLI's own flags: --api-key is a source's (Amplitude's), not PostHog's.
+    expect(error?.hint).toMatch(/--posthog-host and --posthog-key/)
   })
 
   it('refuses hosts that are not http(s) URLs or that carry credentials', () => {

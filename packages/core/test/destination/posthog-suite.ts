@@ -232,7 +232,7 @@ export function posthogDestinationSuite(transport: Transport): void {
       const { message, hint } = error as PhImportError
       expect(message).toMatch(/HTTP 401.*project API key was refused/)
       expect(hint).toMatch(/phx_/)
-      expect(hint).toMatch(/--host eu/)
+      expect(hint).toMatch(/--posthog-host eu/)
       expect(`${message} ${hint}`).not.toContain(secret)
       expect(sandbox.stats().received).toBe(0)
     })

@@ -80,7 +80,7 @@ export function classifyResponse(
     return new FatalError(`${where}: HTTP ${status}, the project API key was refused (${message})`, {
       hint:
         'use the project API key (phc_...) of the project you import into, from Project settings; a personal key (phx_...) is not a project key; ' +
-        "check the host matches the project's region (US: --host us, EU: --host eu, or your self-hosted URL)",
+        "check the host matches the project's region (US: --posthog-host us, EU: --posthog-host eu, or your self-hosted URL)",
     })
   }
   if (status === 413) return new BatchTooLargeError(`${where}: HTTP 413, batch too large (${message})`)
@@ -99,7 +99,7 @@ export function classifyResponse(
   }
   if (status === 404 || status === 405) {
     return new FatalError(`${where}: HTTP ${status}, no capture endpoint at this host (${message})`, {
-      hint: 'point --host at the ingestion host (us, eu, or your self-hosted URL), not the app or a proxy path',
+      hint: 'point --posthog-host at the ingestion host (us, eu, or your self-hosted URL), not the app or a proxy path',
     })
   }
   return new FatalError(`${where}: HTTP ${status} (${message})`)

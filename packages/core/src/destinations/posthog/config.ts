@@ -100,7 +100,7 @@ export function resolveHost(input: string): ResolvedHost {
   }
   if (url.username || url.password || url.search) {
     throw new ConfigError('host must not carry credentials or a query string', {
-      hint: 'pass the project API key with --api-key or POSTHOG_PROJECT_API_KEY',
+      hint: 'pass the project API key with --posthog-key or POSTHOG_PROJECT_API_KEY',
     })
   }
   const notes: string[] = []
@@ -124,7 +124,7 @@ export function parsePostHogConfig(options: PostHogDestinationOptions): PostHogD
   const parsed = PostHogDestinationConfig.safeParse(options)
   if (!parsed.success) {
     throw new ConfigError(`invalid PostHog destination config:\n${formatConfigIssues(parsed.error)}`, {
-      hint: 'check --host and --api-key (or POSTHOG_PROJECT_API_KEY)',
+      hint: 'check --posthog-host and --posthog-key (or POSTHOG_HOST and POSTHOG_PROJECT_API_KEY)',
     })
   }
   return parsed.data
