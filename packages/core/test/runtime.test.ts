@@ -57,6 +57,31 @@ describe('runImport', () => {
     expect(JSON.parse(readFileSync(path.join(result.jobDir, 'report.json'), 'utf8')).jobId).toBe(result.jobId)
   })
 
+  it('reports each partition through every stage, load included: started once, done once, in load order', async () => {
+    const dir = tempDir()
+    const seen: string[] = []
+    const result = await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
+      stateDir: dir,
+      rate: 1e6,
+      onProgress: (e) => {
+        if (e.type === 'partition') seen.push(`${e.stage} ${e.status} ${e.key}`)
+      },
+    })
+    expect(result.status).toBe('done')
+    const keys = result.report.perPartition.map((p) => p.key)
+    expect(keys).toHaveLength(base.days)
+    // Once each; a partition may start while the previous one's last batch is still in flight.
+    expect(seen.filter((line) => line.startsWith('load started'))).toEqual(
+      keys.map((k) => `load started ${k}`),
+    )
+    expect(seen.filter((line) => line.startsWith('load done'))).toEqual(keys.map((k) => `load done ${k}`))
+    for (const k of keys)
+      expect(seen.indexOf(`load started ${k}`)).toBeLessThan(seen.indexOf(`load done ${k}`))
+  })
+
   it('events go out oldest partition first, in order within a partition', async () => {
     const dir = tempDir()
     const out = path.join(dir, 'out.jsonl')

@@ -20,6 +20,8 @@ export interface LoadStageOptions extends DeliverOptions {
   isReadyNow(p: PartitionState): boolean
   saveState(): Promise<void>
   onLoaded?(events: number, deadLettered: number): void
+  /** A partition's events start going out, or all of them are acknowledged (or dead-lettered). */
+  onPartition?(p: PartitionState, status: 'started' | 'done'): void
 }
 
 interface Ref {
@@ -147,7 +149,7 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
       opts.onLoaded?.(batch.lines.length - batch.dead.length, batch.dead.length)
     }
     checkpoint.updatedAt = new Date().toISOString()
-    let finished = false
+    const finished: PartitionState[] = []
     for (const p of opts.partitions()) {
       const line = checkpoint.lines[p.key]
       const last = lastQueued.get(p.key)
@@ -159,12 +161,13 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
           loaded: p.transform.events - p.load.deadLettered,
           deadLettered: p.load.deadLettered,
         }
-        finished = true
+        finished.push(p)
       }
     }
     // State first: once a partition is marked done there, its line in load.json is no longer needed.
-    if (finished) await opts.saveState()
-    if (moved || finished) await writeJsonAtomic(paths.load, checkpoint)
+    if (finished.length > 0) await opts.saveState()
+    for (const p of finished) opts.onPartition?.(p, 'done')
+    if (moved || finished.length > 0) await writeJsonAtomic(paths.load, checkpoint)
   }
 
   const dispatch = async () => {
@@ -218,9 +221,11 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
             deadLettered: p.load.deadLettered,
           }
           await opts.saveState()
+          opts.onPartition?.(p, 'done')
         }
         continue
       }
+      opts.onPartition?.(p, 'started')
       let dead = deadSeen.get(p.key)
       if (!dead) {
         dead = await readDeadLetteredLines(paths.loadRejects(p))

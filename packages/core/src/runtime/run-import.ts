@@ -226,6 +226,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
           stats.loaded += n
           stats.dead += dead
         },
+        onPartition: (p, status) => emit({ type: 'partition', stage: 'load', key: p.key, status }),
       })
 
     const stopTicker = startStatsTicker(stats, s, limiter, emit)
