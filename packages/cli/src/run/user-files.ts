@@ -38,14 +38,21 @@ export async function loadMappingFile(file: string): Promise<MappingConfig> {
   return parsed.data
 }
 
+/** Whether this Node loads TypeScript itself: type stripping, on by default from Node 22.18 and 23.6. */
+export function nodeStripsTypes(): boolean {
+  const features = process.features as { typescript?: unknown }
+  return Boolean(features.typescript) || process.execArgv.includes('--experimental-strip-types')
+}
+
 /**
- * Loads `--transform`: a JS module default-exporting `(event) => event | event[] | null`. TypeScript
- * needs Node's --experimental-strip-types (Node 22.6+), so on Node 20 only .js/.mjs/.cjs are accepted.
+ * Loads `--transform`: a JS module default-exporting `(event) => event | event[] | null`. A TypeScript
+ * module loads where Node strips types itself (Node 22.6+ with --experimental-strip-types, by default from
+ * 22.18 and 23.6); elsewhere it is refused, saying how to go on.
  */
 export async function loadTransformModule(file: string): Promise<EventHook> {
-  if (/\.(c|m)?tsx?$/i.test(file))
-    throw new ConfigError(`--transform ${file}: TypeScript modules are not supported on Node 20`, {
-      hint: 'compile it to .js (or .mjs) first, e.g. `npx tsc --module nodenext` on that file',
+  if (/\.(c|m)?tsx?$/i.test(file) && !nodeStripsTypes())
+    throw new ConfigError(`--transform ${file}: Node ${process.version} cannot load TypeScript`, {
+      hint: 'compile it to .js (or .mjs) first, e.g. `npx tsc --module nodenext` on that file, or run Node 22.18 or later (22.6+ with NODE_OPTIONS=--experimental-strip-types)',
     })
   let mod: { default?: unknown }
   try {
