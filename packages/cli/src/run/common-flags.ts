@@ -48,7 +48,7 @@ export const sendFlags = {
     helpGroup: 'POSTHOG',
   }),
   'batch-size': number('batch-size', { min: 1 })({
-    description: 'events per request (default 1000, never above --rate)',
+    description: 'events per request (default 1000, at most a quarter of --rate)',
     helpGroup: 'POSTHOG',
   }),
   workers: number('workers', { min: 1 })({
