@@ -1,4 +1,4 @@
-import { field } from '@ph-import/core'
+import { field, MAX_GROUP_FIELD_LENGTH, MAX_GROUP_TYPES } from '@ph-import/core'
 import { z } from 'zod'
 
 /**
@@ -39,9 +39,6 @@ function parseMap(value: unknown): unknown {
 
 const list = (item: z.ZodType<string>) => z.preprocess(splitList, z.array(item))
 const map = <V extends z.ZodType>(value: V) => z.preprocess(parseMap, z.record(z.string(), value))
-
-/** PostHog keeps at most this many group types per project. */
-const MAX_GROUP_TYPES = 5
 
 /** At most 5 group types, and no type fed by two columns (a row could then name two groups of it). */
 function fewGroupTypes(groups: Record<string, string> | undefined): boolean {
@@ -108,11 +105,11 @@ export const CsvConfig = z.object({
     .describe('column → type (string, number, boolean, json); a value that does not convert rejects the row'),
   set: list(z.string().min(1)).default([]).describe('columns sent as person properties with $set'),
   setOnce: list(z.string().min(1)).default([]).describe('columns sent as person properties with $set_once'),
-  groups: map(z.string().min(1).max(400))
+  groups: map(z.string().min(1).max(MAX_GROUP_FIELD_LENGTH))
     .optional()
     .refine(
       fewGroupTypes,
-      `at most ${MAX_GROUP_TYPES} group types, each from one column (PostHog keeps 5 per project)`,
+      `at most ${MAX_GROUP_TYPES} group types (PostHog keeps ${MAX_GROUP_TYPES} per project), each from one column`,
     )
     .describe(
       'column → PostHog group type, e.g. company_id=company: each row is put in the group its cell names ($groups); the column stays a property',

@@ -93,7 +93,7 @@ describe('mapping', () => {
       Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`c${i}`, `t${i}`])),
     ]) {
       expect(CsvConfig.safeParse({ files: 'x.csv', groups }).error?.issues[0]?.message).toMatch(
-        /^at most 5 group types, each from one column/,
+        /^at most 5 group types \(PostHog keeps 5 per project\), each from one column/,
       )
     }
   })

@@ -1,4 +1,4 @@
-import { field, secret } from '@ph-import/core'
+import { field, MAX_GROUP_FIELD_LENGTH, MAX_GROUP_TYPES, secret } from '@ph-import/core'
 import { z } from 'zod'
 
 const DAY_OR_DATETIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/
@@ -71,7 +71,7 @@ export const MixpanelConfig = z
       .default(true)
       .describe('also import user profiles (Engage) as person properties, first'),
     groups: z
-      .record(z.string().min(1), z.string().min(1).max(400))
+      .record(z.string().min(1), z.string().min(1).max(MAX_GROUP_FIELD_LENGTH))
       .optional()
       .describe(
         'Group Analytics: group key (the event property) → PostHog group type, e.g. company_id=company; events carrying the key get $groups (at most 5 types)',
@@ -143,9 +143,6 @@ export const MixpanelConfig = z
     }
   })
 export type MixpanelConfig = z.infer<typeof MixpanelConfig>
-
-/** PostHog keeps at most this many group types per project; a sixth is dropped at ingestion. */
-export const MAX_GROUP_TYPES = 5
 
 function checkGroups(
   c: { groups?: Record<string, string> | undefined; groupProfiles?: Record<string, string> | undefined },

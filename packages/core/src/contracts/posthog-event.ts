@@ -59,6 +59,8 @@ const LONE_SURROGATE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(d[89a-f][0-9a-f]{2})/i
 
 /** PostHog stores a group's type and key in columns of at most 400 characters (capture docs). */
 export const MAX_GROUP_FIELD_LENGTH = 400
+/** PostHog keeps at most this many group types per project. */
+export const MAX_GROUP_TYPES = 5
 
 /**
  * Why a `$groupidentify` cannot address a group, or undefined when it can: PostHog needs a type and a key,
