@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { type FakeAmplitude, startFakeAmplitude } from '@ph-import/connector-amplitude/testing'
 import { type FakeMixpanel, startFakeMixpanel } from '@ph-import/connector-mixpanel/testing'
 import { type Sandbox, startSandbox } from '@ph-import/sandbox'
@@ -101,6 +102,13 @@ describe('secrets never leave memory: job directory, logs, stdout, stderr, --jso
       Buffer.concat([Buffer.from([0, 255, 1]), Buffer.from(header)]),
     )
     expect((await findLeaks(FORMS, {}, [planted])).length).toBeGreaterThan(0)
+    // Staged exports are gzip: a secret inside one is found too.
+    const gzipped = path.join(dir, 'planted-gz')
+    await mkdir(gzipped, { recursive: true })
+    await writeFile(path.join(gzipped, 'p.jsonl.gz'), gzipSync(`{"token":"${AMP_SECRET}"}\n`))
+    expect(await findLeaks(FORMS, {}, [gzipped])).toEqual([
+      `${path.join(gzipped, 'p.jsonl.gz')}: ${AMP_SECRET}`,
+    ])
   })
 
   it('Amplitude (API key, secret key) and PostHog key, on success', async () => {

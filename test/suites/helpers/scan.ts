@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { gunzipSync } from 'node:zlib'
 
 /** Every form a secret could leak in: as is, URL-encoded, and inside HTTP Basic auth (base64). */
 export function leakForms(secrets: string[], basicPairs: Array<[string, string]>): string[] {
@@ -22,7 +23,21 @@ export async function filesUnder(dir: string): Promise<string[]> {
   return out
 }
 
-/** Where any form shows up: `<place>: <form>` for each hit. Files are searched as bytes. */
+/**
+ * A file's bytes as a leak would sit in them: staged exports are gzip (`raw/*.jsonl.gz`), so those are
+ * searched inflated too (an unreadable one as it is).
+ */
+async function searchable(file: string): Promise<Buffer[]> {
+  const bytes = await readFile(file)
+  if (!file.endsWith('.gz')) return [bytes]
+  try {
+    return [bytes, gunzipSync(bytes)]
+  } catch {
+    return [bytes]
+  }
+}
+
+/** Where any form shows up: `<place>: <form>` for each hit. Files are searched as bytes, gzip inflated. */
 export async function findLeaks(
   forms: string[],
   texts: Record<string, string>,
@@ -33,8 +48,8 @@ export async function findLeaks(
     for (const f of forms) if (text.includes(f)) hits.push(`${place}: ${f}`)
   for (const dir of dirs) {
     for (const file of await filesUnder(dir)) {
-      const bytes = await readFile(file)
-      for (const f of forms) if (bytes.includes(f)) hits.push(`${file}: ${f}`)
+      for (const bytes of await searchable(file))
+        for (const f of forms) if (bytes.includes(f)) hits.push(`${file}: ${f}`)
     }
   }
   return hits
