@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Destination, EventBatch } from '../src/contracts/destination.js'
@@ -73,19 +74,21 @@ describe('runImport', () => {
     expect(result.status).toBe('done')
     const keys = result.report.perPartition.map((p) => p.key)
     expect(keys).toHaveLength(base.days)
-    // Once each; a partition may start while the previous one's last batch is still in flight.
-    expect(seen.filter((line) => line.startsWith('load started'))).toEqual(
-      keys.map((k) => `load started ${k}`),
-    )
-    expect(seen.filter((line) => line.startsWith('load done'))).toEqual(keys.map((k) => `load done ${k}`))
-    for (const k of keys)
-      expect(seen.indexOf(`load started ${k}`)).toBeLessThan(seen.indexOf(`load done ${k}`))
+    // Once each, in load order; a stage may start a partition while the previous one is still finishing.
+    for (const stage of ['export', 'transform', 'load']) {
+      for (const status of ['started', 'done'])
+        expect(seen.filter((line) => line.startsWith(`${stage} ${status} `))).toEqual(
+          keys.map((k) => `${stage} ${status} ${k}`),
+        )
+      for (const k of keys)
+        expect(seen.indexOf(`${stage} started ${k}`)).toBeLessThan(seen.indexOf(`${stage} done ${k}`))
+    }
   })
 
   it('events go out oldest partition first, in order within a partition', async () => {
     const dir = tempDir()
     const out = path.join(dir, 'out.jsonl')
-    await runImport({
+    const result = await runImport({
       source: testSource,
       config: base,
       destination: createFileDestination({ path: out }),
@@ -93,7 +96,10 @@ describe('runImport', () => {
       rate: 1e6,
       concurrency: 1,
     })
+    expect(result.status).toBe('done')
     const ts = readJsonLines<{ timestamp: string }>(out).map((e) => e.timestamp)
+    expect(ts).toHaveLength(result.report.events.loaded)
+    expect(ts.length).toBeGreaterThan(0)
     expect(ts).toEqual([...ts].sort())
   })
 
@@ -126,6 +132,8 @@ describe('runImport', () => {
       fresh: true,
     })
     expect(fresh.report.events.loaded).toBe(first.report.events.loaded)
+    // Started over: every event was sent again (a resume of the finished job would have sent none).
+    expect(readJsonLines(out).length).toBe(2 * first.report.events.loaded)
   })
 
   it('an abort stops the job as interrupted; the next run completes with no gap', async () => {
@@ -161,14 +169,21 @@ describe('runImport', () => {
 
   it('config errors name the field and never echo the secret', async () => {
     const dir = tempDir()
-    await expect(
+    const attempt = (token: string) =>
       runImport({
         source: testSource,
-        config: { days: 'x', token: '' },
+        config: { days: 'x', token },
         destination: createFileDestination({ path: path.join(dir, 'o') }),
         stateDir: dir,
-      }),
-    ).rejects.toThrow(/days[\s\S]*token/)
+      }).then(
+        () => expect.unreachable('a bad config must be refused'),
+        (error: Error) => `${error.message} ${(error as { hint?: string }).hint ?? ''}`,
+      )
+    expect(await attempt('')).toMatch(/days[\s\S]*token/)
+    // A secret given alongside the bad field is not repeated in the error.
+    const text = await attempt('tok-SECRET-5678')
+    expect(text).toMatch(/days/)
+    expect(text).not.toContain('tok-SECRET-5678')
   })
 
   it('never writes a secret to the job directory', async () => {
@@ -184,8 +199,12 @@ describe('runImport', () => {
       readdirSync(d, { withFileTypes: true }).flatMap((e) =>
         e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)],
       )
-    for (const file of walk(result.jobDir)) {
-      const text = readFileSync(file).toString('latin1')
+    const files = walk(result.jobDir)
+    // Staged exports are gzip: searched inflated too.
+    expect(files.some((f) => f.endsWith('.gz'))).toBe(true)
+    for (const file of files) {
+      const bytes = readFileSync(file)
+      const text = (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('latin1')
       expect(text.includes('tok-SECRET-1234'), file).toBe(false)
     }
   })
