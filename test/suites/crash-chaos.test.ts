@@ -141,7 +141,6 @@ describe('crash chaos: SIGKILL the CLI 20+ times across export, transform and lo
     // Core's window holds at most `concurrency` batches in flight plus as many acknowledged but not yet
     // checkpointed, so one kill can resend at most twice the in-flight bound.
     expect(Math.max(...resends)).toBeLessThanOrEqual(2 * inFlight)
-    expect(stats.duplicates).toBe(resends.reduce((a, b) => a + b, 0))
     console.log(
       `crash chaos: ${kills.length} CLI kills ${JSON.stringify(byStage)} + 1 sandbox kill; ` +
         `${stats.received} received, ${stats.unique_uuids} unique, ${stats.duplicates} resent ` +

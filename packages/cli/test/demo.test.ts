@@ -4,13 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { cli, isolatedEnv, tempDir } from './helpers.js'
 
 const examplesDir = fileURLToPath(new URL('../../connectors/csv/examples/', import.meta.url))
-const csvExamples = (() => {
-  try {
-    return readdirSync(examplesDir).filter((f) => f.endsWith('.csv'))
-  } catch {
-    return []
-  }
-})()
+// The repository ships them: their absence is a failure here, not a reason to check less.
+const csvExamples = readdirSync(examplesDir).filter((f) => f.endsWith('.csv'))
 
 describe('README quick start', () => {
   it('`ph-import demo` imports Amplitude, Mixpanel and CSV samples into the sandbox and exits 0', async () => {
@@ -21,12 +16,13 @@ describe('README quick start', () => {
     expect(r.stdout).toContain('=== mixpanel ===')
     expect(r.stdout).toMatch(/amplitude job \S+: done/)
     expect(r.stdout).toMatch(/mixpanel job \S+: done/)
-    if (csvExamples.length > 0) expect(r.stdout).toMatch(/csv job \S+: done/)
+    expect(csvExamples.length).toBeGreaterThan(0)
+    expect(r.stdout).toMatch(/csv job \S+: done/)
     // Each import is checked against what the sandbox kept, day by day, as \`ph-import verify\` does.
     const verified = r.stdout.match(
       /verified {4}PostHog holds ([\d,]+) of the ([\d,]+) events loaded, over \d+ days: every day matches/g,
     )
-    expect(verified).toHaveLength(csvExamples.length > 0 ? 3 : 2)
+    expect(verified).toHaveLength(3)
     const received = /received\s+([\d,]+) events, ([\d,]+) unique uuids, 0 duplicates/.exec(r.stdout)
     expect(received?.[1]).toBeDefined()
     expect(received?.[1]).toBe(received?.[2])

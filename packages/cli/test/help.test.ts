@@ -20,6 +20,22 @@ describe('generated connector help', () => {
       const { code, stdout } = await cli([name, '--help'], { cwd: dir, env: isolatedEnv(dir) })
       expect(code).toBe(0)
       expect(stdout).toContain(source.description)
+      // Named here, not only derived from the schema as the CLI derives them: a schema the CLI could not
+      // read would otherwise give no flags on both sides.
+      const named: Record<string, string[]> = {
+        amplitude: ['--api-key=', '--secret-key=', '--start=', '--end=', '--region='],
+        csv: ['--files=', '--event-column=', '--timestamp-column=', '--groups=', '--[no-]strict-columns'],
+        mixpanel: [
+          '--project-id=',
+          '--start=',
+          '--timezone=',
+          '--groups=',
+          '--group-profiles=',
+          '--[no-]profiles',
+        ],
+      }
+      for (const flag of named[name] ?? []) expect(stdout).toContain(flag)
+      expect(configFields(source.config, RESERVED_FLAGS).length).toBeGreaterThanOrEqual(8)
       for (const field of configFields(source.config, RESERVED_FLAGS)) {
         const shown = field.kind === 'boolean' ? `--[no-]${field.flag}` : `--${field.flag}=`
         if (field.hidden) expect(stdout).not.toContain(`--${field.flag}`)
