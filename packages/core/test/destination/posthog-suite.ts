@@ -265,6 +265,7 @@ export function posthogDestinationSuite(transport: Transport): void {
       const { port } = down
       const real = destination({ host: down.url })
       let outage: Promise<void> | undefined
+      const retries: string[] = []
       const result = await runImport({
         source: inlineSource,
         config: { days: 3, perDay: 200 },
@@ -285,11 +286,16 @@ export function posthogDestinationSuite(transport: Transport): void {
         rate: 1e6,
         batchSize: 50,
         backoff: { baseMs: 50, maxMs: 100, maxAttempts: 40 },
+        onProgress: (e) => {
+          if (e.type === 'retry' && e.stage === 'load') retries.push(e.message)
+        },
       })
       await outage
       try {
         expect(result.report.error).toBeUndefined()
         expect(result.status).toBe('done')
+        // The outage was met, not missed: sends were refused and retried.
+        expect(retries.some((m) => /ECONNREFUSED|ECONNRESET|socket hang up|cannot reach/i.test(m))).toBe(true)
         const expected = [0, 1, 2].flatMap((day) => uuidsOf(eventLines(200, { day, prefix: `d${day}` })))
         expect(down.uniqueUuids()).toEqual(new Set(expected))
       } finally {
