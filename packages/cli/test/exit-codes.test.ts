@@ -128,6 +128,14 @@ describe('exit codes and messages', () => {
       expect(r.stdout).toContain('Once the error above is dealt with, continue where it stopped:')
       expect(r.stdout).toContain('ph-import resume amplitude-')
       expect(`${r.stdout}${r.stderr}`).not.toContain('wrong-secret-value')
+      // The printed way on: resume, with the secrets given as the connector's own flags this time.
+      const jobId = /ph-import resume (amplitude-[0-9a-f]+)/.exec(r.stdout)?.[1] as string
+      const resumed = await cli(['resume', jobId, '--api-key', fake.apiKey, '--secret-key', fake.secretKey], {
+        cwd: dir,
+        env,
+      })
+      expect(resumed.code, resumed.stderr).toBe(0)
+      expect(resumed.stdout).toMatch(new RegExp(`job ${jobId}: done`))
     })
 
     it('0 for resuming a finished job: says there is nothing left, without asking for its secrets', async () => {

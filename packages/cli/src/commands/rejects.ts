@@ -7,7 +7,13 @@ import { absolute, defined, runOptions, type SendFlagValues } from '../run/from-
 import type { JobSettings } from '../run/job-settings.js'
 import { summarizeRejects } from '../run/rejects-file.js'
 import { runJob } from '../run/run-job.js'
-import { openStoredJob, parseWithSecrets, storedSource, storedTransform } from '../run/stored-job.js'
+import {
+  openStoredJob,
+  parseWithSecrets,
+  secretFlagsOfEveryConnector,
+  storedSource,
+  storedTransform,
+} from '../run/stored-job.js'
 import { loadMappingFile } from '../run/user-files.js'
 import { n, table } from '../ui/format.js'
 
@@ -45,7 +51,10 @@ export default class Rejects extends BaseCommand {
   static override strict = false
 
   async run(): Promise<void> {
-    const { args, flags: first } = await this.parse(Rejects)
+    const { args, flags: first } = await this.parse({
+      ...Rejects,
+      flags: { ...Rejects.flags, ...secretFlagsOfEveryConnector() },
+    })
     const job = await openStoredJob(first['state-dir'], args.id)
     const summary = await summarizeRejects(job.rejectsFile)
     if (first.output) {

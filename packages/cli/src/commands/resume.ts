@@ -5,7 +5,13 @@ import { sendFlags } from '../run/common-flags.js'
 import { defined, runOptions, type SendFlagValues } from '../run/from-flags.js'
 import type { JobSettings } from '../run/job-settings.js'
 import { runJob } from '../run/run-job.js'
-import { openStoredJob, parseWithSecrets, storedSource, storedTransform } from '../run/stored-job.js'
+import {
+  openStoredJob,
+  parseWithSecrets,
+  secretFlagsOfEveryConnector,
+  storedSource,
+  storedTransform,
+} from '../run/stored-job.js'
 import { formatReport } from '../ui/report.js'
 
 const { 'posthog-host': _host, output: _output, 'dry-run': _dry, ...overridable } = sendFlags
@@ -32,7 +38,10 @@ export default class Resume extends BaseCommand {
   static override strict = false
 
   async run(): Promise<void> {
-    const { args, flags: first } = await this.parse(Resume)
+    const { args, flags: first } = await this.parse({
+      ...Resume,
+      flags: { ...flags, ...secretFlagsOfEveryConnector() },
+    })
     const done = await loadJob(first['state-dir'], args.id)
     // A finished job has nothing left to send: say so without asking for its secrets again.
     if (done.state.status === 'done' && done.report) {

@@ -1,7 +1,7 @@
 import { Args, type Interfaces, Parser } from '@oclif/core'
 import { ConfigError, createReprocessSource, type JobState, loadJob, type Partition } from '@ph-import/core'
 import type { Connector } from '../connectors/discover.js'
-import { connectorNamed } from '../connectors/registry.js'
+import { CONNECTORS, connectorNamed } from '../connectors/registry.js'
 import { type ConfigField, configFields, flagsToConfig, oclifFlags } from '../connectors/schema-flags.js'
 import { RESERVED_FLAGS } from './common-flags.js'
 import { type JobSettings, readJobSettings } from './job-settings.js'
@@ -55,6 +55,20 @@ export async function parseWithSecrets(
   })
   const values = parsed.flags as Record<string, unknown>
   return { flags: values, config: { ...job.state.config, ...flagsToConfig(secrets, values) } }
+}
+
+/**
+ * The secret flags of every installed connector (`--api-key`, `--api-secret`, ...). A stored job's connector
+ * is known only once its id is read, so the first parse must accept any of them; `parseWithSecrets` then
+ * holds the argv to the job's own connector.
+ */
+export function secretFlagsOfEveryConnector(): Interfaces.FlagInput {
+  const out: Interfaces.FlagInput = {}
+  for (const connector of CONNECTORS.values()) {
+    const secrets = configFields(connector.source.config, RESERVED_FLAGS).filter((f) => f.secret)
+    Object.assign(out, oclifFlags(secrets, { requireFields: false }))
+  }
+  return out
 }
 
 /** The source a stored job runs: the connector's, or a replay of another job's rejects. */
