@@ -89,6 +89,18 @@ describe('exit codes and messages', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'error', exitCode: 2 })
   })
 
+  it('2 for --output without --dry-run: nothing is sent to PostHog', async () => {
+    const r = await cli(
+      ['csv', '--files', 'events.csv', '--output', 'x.jsonl', '--posthog-key', 'phc_test'],
+      {
+        cwd: dir,
+        env,
+      },
+    )
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--output only applies to --dry-run: nothing was sent')
+  })
+
   it("2 with --json for oclif's own usage errors too: an unknown flag, a bad number", async () => {
     for (const argv of [
       ['jobs', '--json', '--bogus'],

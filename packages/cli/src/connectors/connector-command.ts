@@ -1,4 +1,5 @@
 import type { Command } from '@oclif/core'
+import { ConfigError } from '@ph-import/core'
 import { BaseCommand } from '../base-command.js'
 import { importFlags, RESERVED_FLAGS } from '../run/common-flags.js'
 import { absolute, defined, runOptions, type SendFlagValues } from '../run/from-flags.js'
@@ -36,6 +37,12 @@ export function connectorCommand(connector: Connector): Command.Class {
     async run(): Promise<void> {
       const { flags: parsed } = await this.parse(this.ctor as Command.Class)
       const flags = parsed as Flags
+      // oclif counts --dry-run's default (false) as given, so its dependsOn never fires: without this, an
+      // --output meant for a preview would send to PostHog instead.
+      if (flags.output !== undefined && !flags['dry-run'])
+        throw new ConfigError('--output only applies to --dry-run: nothing was sent', {
+          hint: 'add --dry-run to write the events to that file, or drop --output to send them to PostHog',
+        })
       const mapping = flags.mapping ? await loadMappingFile(flags.mapping) : undefined
       const transformHook = flags.transform ? await loadTransformModule(flags.transform) : undefined
       const { exitCode } = await runJob({
