@@ -491,6 +491,37 @@ describe('jobs and re-processing rejects', () => {
   })
 })
 
+describe('a user hook that throws', () => {
+  it('dead-letters the records it throws on, with its message, and the job goes on', async () => {
+    const dir = tempDir()
+    const out = path.join(dir, 'out.jsonl')
+    const result = await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+      rate: 1e6,
+      transformHook: (e) => {
+        if (e.distinct_id.endsWith('7')) throw new Error(`no user ending in 7 (${e.distinct_id})`)
+        return e
+      },
+    })
+    expect(result.status).toBe('done')
+    const thrown = result.report.rejectsByCode.transform_hook_error ?? 0
+    expect(thrown).toBeGreaterThan(0)
+    const rejects = readJsonLines<{ code: string; message: string }>(
+      path.join(result.jobDir, 'rejects.jsonl'),
+    )
+    const hookRejects = rejects.filter((r) => r.code === 'transform_hook_error')
+    expect(hookRejects).toHaveLength(thrown)
+    expect(hookRejects[0]?.message).toMatch(/^the --transform hook threw: no user ending in 7 \(\S+7\)$/)
+    const loaded = readJsonLines<{ distinct_id: string }>(out)
+    expect(loaded.length).toBe(result.report.events.loaded)
+    expect(loaded.some((e) => e.distinct_id.endsWith('7'))).toBe(false)
+    expect(result.report.accounting.ok).toBe(true)
+  })
+})
+
 describe('re-processing rejects in their own partitions', () => {
   it('hands the transform the partition each reject was read in, and dead-letters one the job never had', async () => {
     const { createReprocessSource } = await import('../src/runtime/reprocess.js')

@@ -139,7 +139,14 @@ export function recordStager(
     }
     if (isRejection(result)) return rejected(writeReject(result.code, result.message, raw))
     if (isFiltered(result)) return filtered(result.reason)
-    const produced = applyHooks(Array.isArray(result) ? result : [result], hooks)
+    let produced: PostHogEvent[]
+    try {
+      produced = applyHooks(Array.isArray(result) ? result : [result], hooks)
+    } catch (error) {
+      // A user's --transform that throws for some records: those are dead-lettered, the rest go on.
+      const message = `the --transform hook threw: ${(error as Error).message}`
+      return rejected(writeReject('transform_hook_error', message, raw))
+    }
     if (produced.length === 0)
       return filtered(Array.isArray(result) && result.length === 0 ? 'no_events' : 'mapping')
     tally.produced = produced.length
