@@ -3,6 +3,14 @@ import { z } from 'zod'
 
 const DAY_OR_DATETIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/
 
+/** The day part names a day the calendar has: 2024-02-30 and 2024-13-01 do not exist. */
+function isCalendarDay(value: string): boolean {
+  const day = value.slice(0, 10)
+  const ms = Date.parse(`${day}T00:00:00Z`)
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day
+}
+const NOT_A_DAY = 'that day does not exist in the calendar (check the month and the day of the month)'
+
 function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz })
@@ -53,10 +61,12 @@ export const MixpanelConfig = z
     start: z
       .string()
       .regex(DAY_OR_DATETIME, 'expected YYYY-MM-DD or an ISO datetime')
+      .refine(isCalendarDay, NOT_A_DAY)
       .describe('first day to import (YYYY-MM-DD, a day in --timezone) or an ISO datetime'),
     end: z
       .string()
       .regex(DAY_OR_DATETIME, 'expected YYYY-MM-DD or an ISO datetime')
+      .refine(isCalendarDay, NOT_A_DAY)
       .optional()
       .describe('last day to import, inclusive (YYYY-MM-DD) or an exclusive ISO datetime; default yesterday'),
     timezone: z
@@ -138,7 +148,9 @@ export const MixpanelConfig = z
       })
     }
     checkGroups(c, ctx)
-    if (c.end !== undefined && c.end.slice(0, 10) < c.start.slice(0, 10)) {
+    // Only between real days: 2024-13-01 is already refused, and is no later than anything.
+    const comparable = c.end !== undefined && isCalendarDay(c.start) && isCalendarDay(c.end)
+    if (comparable && c.end !== undefined && c.end.slice(0, 10) < c.start.slice(0, 10)) {
       ctx.addIssue({ code: 'custom', path: ['end'], message: 'end is before start' })
     }
   })

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest'
+import { MixpanelConfig } from '../src/schema.js'
+
+const base = { apiSecret: 's', start: '2024-03-01', end: '2024-03-07' }
+
+function issues(input: Record<string, unknown>): string[] {
+  const r = MixpanelConfig.safeParse({ ...base, ...input })
+  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)
+}
+
+describe('config: the range', () => {
+  it('refuses a day the calendar does not have, naming the field, instead of importing from it', () => {
+    const missing = 'that day does not exist in the calendar (check the month and the day of the month)'
+    expect(issues({ start: '2024-02-30' })).toEqual([`start: ${missing}`])
+    expect(issues({ start: '2024-13-01' })).toEqual([`start: ${missing}`])
+    expect(issues({ end: '2024-02-31T10:00:00Z' })).toEqual([`end: ${missing}`])
+    expect(issues({ start: '2024-02-29', end: '2024-03-01' })).toEqual([])
+  })
+
+  it('says when the end comes before the start', () => {
+    expect(issues({ start: '2024-03-07', end: '2024-03-01' })).toEqual(['end: end is before start'])
+  })
+})
