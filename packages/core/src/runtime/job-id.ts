@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { publicConfig } from '../contracts/config.js'
 import { FatalError } from '../contracts/errors.js'
 import type { MappingConfig } from '../contracts/mapping.js'
@@ -13,10 +14,21 @@ const STORAGE_CODES: Record<string, string> = {
   EIO: 'an I/O error occurred',
 }
 
-/** A write failure in the job directory becomes a message that says where, and that a re-run resumes. */
+/**
+ * A file-system failure becomes a message that says where: in the job directory, what to free or fix and that
+ * a re-run resumes; on a file outside it (an input the user named), which file and that it cannot be read.
+ */
 export function storageOrUnknown(error: unknown, dir: string): FatalError {
   const code = (error as { code?: unknown })?.code
   const what = typeof code === 'string' ? STORAGE_CODES[code] : undefined
+  const file = (error as { path?: unknown })?.path
+  const inJob = typeof file !== 'string' || !path.relative(dir, path.resolve(file)).startsWith('..')
+  if (what && !inJob) {
+    return new FatalError(`cannot access ${file}: ${what} (${code})`, {
+      cause: error,
+      hint: 'fix the file’s permissions or the path given for it, then re-run the same command: it resumes',
+    })
+  }
   if (what) {
     return new FatalError(`cannot write the job directory ${dir}: ${what} (${code})`, {
       cause: error,
