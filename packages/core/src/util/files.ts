@@ -39,6 +39,12 @@ export async function expandFiles(patterns: readonly string[], cwd = process.cwd
     if (!/[*?]/.test(pattern)) {
       const full = path.resolve(cwd, pattern)
       const info = await stat(full).catch(() => undefined)
+      if (info?.isDirectory()) {
+        const glob = `${pattern.replace(/[\\/]+$/, '')}/*`
+        throw new ConfigError(`${pattern} is a directory, not a file`, {
+          hint: `give the files in it with a pattern, quoted: '${glob}' (every file in it), '${pattern.replace(/[\\/]+$/, '')}/**' (subdirectories too)`,
+        })
+      }
       if (!info?.isFile())
         throw new ConfigError(`file not found: ${pattern}`, {
           hint: 'check the path (relative to the current directory)',
