@@ -8,8 +8,24 @@ import {
 } from '@ph-import/core'
 import { type CsvError, parse } from 'csv-parse'
 import type { FileParams } from './plan.js'
-import { crlfInside, newlinesInside, openDecoded, type ParsedRecord, parserOptions } from './read.js'
+import {
+  crlfInside,
+  gzipProblem,
+  newlinesInside,
+  openDecoded,
+  type ParsedRecord,
+  parserOptions,
+} from './read.js'
 import type { CsvConfig } from './schema.js'
+
+/** The parser's records, with a gzip error on the way named after the file. */
+async function* named<T>(records: AsyncIterable<T>, name: string): AsyncIterable<T> {
+  try {
+    yield* records
+  } catch (error) {
+    throw gzipProblem(error, name)
+  }
+}
 
 /** One staged row: self-contained, so a dead letter can be re-processed without the file. */
 export interface CsvRow {
@@ -146,7 +162,7 @@ export async function* exportFile(ctx: ExportContext<CsvConfig>): AsyncGenerator
     }
   }
 
-  for await (const { record, info } of parser as AsyncIterable<ParsedRecord>) {
+  for await (const { record, info } of named(parser as AsyncIterable<ParsedRecord>, params.name)) {
     if (ctx.signal.aborted) return
     takeFailures(info.bytes)
     doubleCounted += crlfInside(record)

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { ConfigError, expandFiles, fileIdentity, type Partition, type SourceContext } from '@ph-import/core'
-import { bomLength, detectDelimiter, isGzipFile, readHead, readHeader } from './read.js'
+import { bomLength, detectDelimiter, gzipProblem, isGzipFile, readHead, readHeader } from './read.js'
 import { type CsvConfig, normalizeDelimiter } from './schema.js'
 
 /** What export needs to know about one file; stored in the plan, so a resume reads it identically. */
@@ -62,12 +62,16 @@ export async function planFiles(ctx: SourceContext<CsvConfig>): Promise<Partitio
   for (const file of files) {
     const name = displayName(file)
     const gzip = await isGzipFile(file)
-    const head = await readHead(file, gzip)
+    const named = <T>(reading: Promise<T>) =>
+      reading.catch((error: unknown) => {
+        throw gzipProblem(error, name)
+      })
+    const head = await named(readHead(file, gzip))
     const delimiter =
       config.delimiter === 'auto' ? detectDelimiter(head, file) : normalizeDelimiter(config.delimiter)
     const header = config.columns
       ? { columns: config.columns, dataOffset: bomLength(head), dataLine: 0, renamed: [] }
-      : await readHeader(file, gzip, delimiter, config.maxRowBytes)
+      : await named(readHeader(file, gzip, delimiter, config.maxRowBytes))
     if (!header) {
       ctx.warn(`${name} is empty: skipped`)
       continue

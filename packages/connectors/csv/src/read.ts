@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { pipeline, type Readable, Transform } from 'node:stream'
 import { createGunzip } from 'node:zlib'
+import { FatalError } from '@ph-import/core'
 import { type Options, parse } from 'csv-parse'
 
 const READ_CHUNK = 256 * 1024
@@ -16,6 +17,19 @@ export async function isGzipFile(file: string): Promise<boolean> {
   } finally {
     await handle.close()
   }
+}
+
+/**
+ * zlib's error on a gzip file cut short or corrupt ("unexpected end of file"), named and final: a retry
+ * would read the same bytes. Any other error is returned as it is.
+ */
+export function gzipProblem(error: unknown, name: string): unknown {
+  const code = (error as { code?: unknown })?.code
+  if (typeof code !== 'string' || !code.startsWith('Z_')) return error
+  return new FatalError(`${name}: the gzip data is cut short or corrupt (${(error as Error).message})`, {
+    cause: error,
+    hint: 'copy or download the file again (`gzip -t` checks one), or leave it out of --files',
+  })
 }
 
 /** Drops the first `count` bytes of a stream: resuming a gzip file at a decompressed offset. */

@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { HEADER, importCsv, importFiles, writeFiles } from './helpers.js'
 
@@ -58,6 +61,28 @@ describe('parsing real-world CSV', () => {
     })
     const { events } = await importFiles(dir, { files: ['*.gz'] })
     expect(events.map((e) => e.event)).toEqual(['x', 'y', 'z'])
+  })
+
+  it('a gzip file cut short fails naming the file, whether the cut is in its header or far into its rows', async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => `e${i % 7},u${i},${T}`).join('\n')
+    const whole = gzipSync(`${HEADER}\n${rows}\n`)
+    for (const [name, bytes] of [
+      ['head.csv.gz', whole.subarray(0, 20)],
+      ['tail.csv.gz', whole.subarray(0, Math.floor(whole.length * 0.8))],
+    ] as const) {
+      const dir = writeFiles({})
+      writeFileSync(path.join(dir, name), bytes)
+      const { result } = await importFiles(dir, { files: [name] }).catch((error: Error) => ({
+        result: { status: 'threw', report: { error } },
+      }))
+      const error = result.report.error as { message: string; hint?: string } | undefined
+      expect(error?.message).toMatch(
+        new RegExp(
+          `${name.replace('.', '\\.')}: the gzip data is cut short or corrupt \\(unexpected end of file\\)`,
+        ),
+      )
+      expect(error?.hint).toMatch(/gzip -t/)
+    }
   })
 
   it('expands globs (*, **, ?) into one partition per file, in path order', async () => {
