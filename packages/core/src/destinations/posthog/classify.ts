@@ -132,6 +132,14 @@ export function classifyNetworkError(where: string, error: unknown, timedOutAfte
   }
   const code = errorCode(error)
   const detail = code ?? (error instanceof Error ? error.message : String(error))
+  // https:// to a server that answers plain HTTP (a host given without a scheme is taken as https): no
+  // retry can succeed.
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+    return new FatalError(`${where}: the server does not speak TLS (${code})`, {
+      cause: error,
+      hint: 'it answers plain HTTP: give --posthog-host as http://host:port (a host without a scheme is taken as https://)',
+    })
+  }
   if (code && FATAL_NETWORK_CODES.has(code)) {
     return new FatalError(`${where}: ${detail}`, {
       cause: error,
