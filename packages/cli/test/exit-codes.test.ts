@@ -89,6 +89,14 @@ describe('exit codes and messages', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'error', exitCode: 2 })
   })
 
+  it('2 for verify without its credentials, naming both flags and their variables', async () => {
+    const r = await cli(['verify', 'csv-0000'], { cwd: dir, env })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(
+      'verify needs --personal-api-key (or POSTHOG_PERSONAL_API_KEY) and --project-id (or POSTHOG_PROJECT_ID)',
+    )
+  })
+
   it('2 for --output without --dry-run: nothing is sent to PostHog', async () => {
     const r = await cli(
       ['csv', '--files', 'events.csv', '--output', 'x.jsonl', '--posthog-key', 'phc_test'],

@@ -19,13 +19,11 @@ export default class Verify extends BaseCommand {
     'personal-api-key': Flags.string({
       description: 'PostHog personal API key (phx_…) with the Query Read scope',
       env: 'POSTHOG_PERSONAL_API_KEY',
-      required: true,
       helpGroup: 'POSTHOG',
     }),
     'project-id': Flags.string({
       description: 'PostHog project id (the number in the project settings)',
       env: 'POSTHOG_PROJECT_ID',
-      required: true,
       helpGroup: 'POSTHOG',
     }),
     'posthog-host': Flags.string({
@@ -40,16 +38,29 @@ export default class Verify extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Verify)
+    // Checked here rather than by oclif, whose message names neither the variables nor where to find them.
+    const missing = [
+      ['--personal-api-key', 'POSTHOG_PERSONAL_API_KEY', flags['personal-api-key']],
+      ['--project-id', 'POSTHOG_PROJECT_ID', flags['project-id']],
+    ].filter(([, , value]) => value === undefined)
+    if (missing.length > 0)
+      throw new ConfigError(
+        `verify needs ${missing.map(([flag, env]) => `${flag} (or ${env})`).join(' and ')}`,
+        {
+          hint: 'a personal API key (phx_…) with the Query Read scope, and the project id: both in PostHog’s settings (Personal API keys; Project → General)',
+        },
+      )
+    const personalApiKey = flags['personal-api-key'] as string
+    const projectId = flags['project-id'] as string
     const { state, paths } = await loadJob(flags['state-dir'], args.id)
     const settings = await readJobSettings(paths.dir)
     if (settings.dryRun && !flags['posthog-host'])
       throw new ConfigError(`job ${state.jobId} was a dry run: nothing was sent to PostHog`)
     const host = flags['posthog-host'] ?? settings.posthogHost
     const importSource = flags['import-source'] ?? state.source
-    const projectId = flags['project-id']
     const v = await verifyJob(state, {
       host,
-      personalApiKey: flags['personal-api-key'],
+      personalApiKey,
       projectId,
       importSource,
     })
