@@ -24,11 +24,20 @@ describe('plugins install of a local tarball', () => {
     ])
   })
 
-  it('leaves names, URLs, missing files and other commands alone', () => {
+  it('refuses a local tarball that is not there, saying how to make one, instead of asking GitHub for it', () => {
+    expect(() => localTarballSpecs(['plugins', 'install', './missing-1.0.0.tgz'], dir)).toThrow(
+      expect.objectContaining({
+        message: `no such file: ./missing-1.0.0.tgz (looked for ${path.join(dir, 'missing-1.0.0.tgz')})`,
+        oclif: { exit: 2 },
+        suggestions: [expect.stringMatching(/npm pack/)],
+      }),
+    )
+  })
+
+  it('leaves names, URLs and other commands alone', () => {
     for (const argv of [
       ['plugins', 'install', 'mixpanel'],
       ['plugins', 'install', 'file:/elsewhere/x-1.0.0.tgz'],
-      ['plugins', 'install', './missing-1.0.0.tgz'],
       ['csv', '--files', 'x-1.0.0.tgz'],
       ['plugins', 'link', 'x-1.0.0.tgz'],
     ])

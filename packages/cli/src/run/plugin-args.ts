@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { Errors } from '@oclif/core'
 
 const INSTALL = new Set(['plugins install', 'plugins add', 'plugins:install', 'plugins:add'])
 
@@ -35,7 +36,7 @@ export function explainInstallError<E extends Error>(
  * `ph-import plugins install ./x.tgz` as an author would type it after `npm pack`. oclif reads a spec
  * without a colon as a registry name or GitHub shorthand (`./x.tgz` became https://github.com/./x.tgz),
  * and npm runs in oclif's data dir, where a relative `file:` points nowhere: an existing local tarball
- * becomes an absolute `file:` spec.
+ * becomes an absolute `file:` spec; a missing one is a usage error here, not a GitHub URL npm cannot fetch.
  */
 export function localTarballSpecs(argv: readonly string[], cwd = process.cwd()): string[] {
   const command = installArgsFrom(argv)
@@ -44,6 +45,10 @@ export function localTarballSpecs(argv: readonly string[], cwd = process.cwd()):
     if (i < command || arg.startsWith('-') || arg.includes(':')) return arg
     if (!/\.(tgz|tar\.gz)$/.test(arg)) return arg
     const file = path.resolve(cwd, arg)
-    return existsSync(file) ? `file:${file}` : arg
+    if (existsSync(file)) return `file:${file}`
+    throw new Errors.CLIError(`no such file: ${arg} (looked for ${file})`, {
+      exit: 2,
+      suggestions: ['run `npm pack` in the connector’s directory first, then install the .tgz it prints'],
+    })
   })
 }
