@@ -1,5 +1,6 @@
 import { field, MAX_GROUP_FIELD_LENGTH, MAX_GROUP_TYPES } from '@ph-import/core'
 import { z } from 'zod'
+import { formatProblem } from './timestamp-format.js'
 
 /**
  * The CLI hands arrays over as repeated flags, a comma-separated string or JSON; a config file hands
@@ -83,6 +84,10 @@ export const CsvConfig = z.object({
   timestampFormat: z
     .string()
     .min(1)
+    .superRefine((format, ctx) => {
+      const problem = formatProblem(format)
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+    })
     .optional()
     .describe(
       'explicit timestamp format, tokens YYYY MM M DD D HH H hh h mm ss S… A Z, e.g. "DD/MM/YYYY HH:mm:ss.SSS"',

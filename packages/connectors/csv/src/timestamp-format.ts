@@ -97,6 +97,32 @@ export function parseOffset(zone: string): number | undefined {
   return m[1] === '-' ? -minutes : minutes
 }
 
+/**
+ * Why a format cannot be right, or undefined: a letter outside `[literal text]` that starts no token (but
+ * ISO's `T`) would be matched as itself, and every row then rejected; so would a format with no date in it.
+ * `QQ-YYYY` is refused up front instead.
+ */
+export function formatProblem(format: string): string | undefined {
+  for (let i = 0; i < format.length; ) {
+    if (format[i] === '[') {
+      const close = format.indexOf(']', i)
+      if (close < 0) return `the [ at position ${i + 1} is never closed`
+      i = close + 1
+      continue
+    }
+    const token = format[i] === 'S' ? 'S' : TOKENS.find(([name]) => format.startsWith(name, i))?.[0]
+    if (token) i += token.length
+    // `T` stays literal, as ISO 8601 writes it between date and time (YYYY-MM-DDTHH:mm).
+    else if (/[A-SU-Za-z]/.test(format[i] as string))
+      return `"${format[i]}" at position ${i + 1} is no token (tokens: YYYY YY MMM MM M DD D HH H hh h mm ss S… A Z); put literal text in [brackets]`
+    else i++
+  }
+  const bare = format.replace(/\[[^\]]*\]/g, '')
+  if (!bare.includes('YY') || !bare.includes('M') || !bare.includes('D'))
+    return 'it needs a year (YYYY or YY), a month (MMM, MM or M) and a day (DD or D)'
+  return undefined
+}
+
 export type FormatParser = (value: string) => DateParts | undefined
 
 const compiled = new Map<string, FormatParser>()

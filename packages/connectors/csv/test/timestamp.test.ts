@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseTimestamp } from '../src/index.js'
+import { CsvConfig, parseTimestamp } from '../src/index.js'
 import { HEADER, importCsv } from './helpers.js'
 
 const utc = (value: string, extra: { timezone?: string; format?: string } = {}) =>
@@ -100,6 +100,23 @@ describe('timestamps', () => {
       ['invalid_timestamp', 7],
     ])
     expect(rejects[0]!.message).toMatch(/data\.csv line 3: 2024-02-30 is not a calendar date/)
+  })
+
+  it('refuses a format that cannot match, naming the letter, before any row is read', () => {
+    const problem = (timestampFormat: string) =>
+      CsvConfig.safeParse({ files: 'x.csv', timestampFormat }).error?.issues[0]?.message
+    expect(problem('QQ-YYYY')).toBe(
+      '"Q" at position 1 is no token (tokens: YYYY YY MMM MM M DD D HH H hh h mm ss S… A Z); put literal text in [brackets]',
+    )
+    expect(problem('HH:mm')).toBe('it needs a year (YYYY or YY), a month (MMM, MM or M) and a day (DD or D)')
+    expect(problem('YYYY-MM-DD [at HH:mm')).toBe('the [ at position 12 is never closed')
+    for (const ok of [
+      'DD/MM/YYYY HH:mm:ss.SSS',
+      'YYYY-MM-DDTHH:mm:ssZ',
+      'YYYY.MM.DD [at] HH:mm Z',
+      'D-MMM-YY h:mm A',
+    ])
+      expect(problem(ok)).toBeUndefined()
   })
 
   it('in an import: --timezone and --timestamp-format apply to every row', async () => {
