@@ -22,6 +22,14 @@ describe('exit codes and messages', () => {
     expect(r.stdout).toMatch(/rate\s+not paced \(a dry run sends nothing\)/)
   })
 
+  it('0: a dry run whose every row is rejected names no events file, since none was written', async () => {
+    await writeFile(path.join(dir, 'all-bad.csv'), 'event,distinct_id,timestamp\na,,2024-01-01T00:00:00Z\n')
+    const r = await cli(['csv', '--files', 'all-bad.csv', '--dry-run'], { cwd: dir, env })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/1 read, 0 staged/)
+    expect(r.stdout).not.toMatch(/events file/)
+  })
+
   it('0: a dry run is not held to the send rate, unless --rate asks', async () => {
     // Held to the default 1,000 events/s, 20,000 events could not take less than ~19.75 s.
     await writeEventsCsv(path.join(dir, 'many.csv'), 20_000)

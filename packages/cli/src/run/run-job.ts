@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { createInterface } from 'node:readline/promises'
 import { pathToFileURL } from 'node:url'
@@ -199,12 +200,14 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
   const exitCode = EXIT_BY_STATUS[result.status] ?? EXIT.failed
   const resumable = ['interrupted', 'failed', 'incomplete'].includes(result.status)
   const resumeCommand = resumable ? resumeCommandFor(result.jobId, options.stateDir) : undefined
-  const file =
+  const written =
     outputFile && settings.dryRun
       ? settings.output
         ? outputFile
         : path.join(jobDir, 'dry-run.jsonl')
       : undefined
+  // A dry run that stopped before its first event wrote no file: name none rather than a missing one.
+  const file = written !== undefined && existsSync(written) ? written : undefined
   if (options.json) {
     process.stdout.write(
       `${JSON.stringify({
