@@ -16,7 +16,7 @@ const STORAGE_CODES: Record<string, string> = {
 
 /**
  * A file-system failure becomes a message that says where: in the job directory, what to free or fix and that
- * a re-run resumes; on a file outside it (an input the user named), which file and that it cannot be read.
+ * a re-run resumes; on a file outside it (an input the user named), that file.
  */
 export function storageOrUnknown(error: unknown, dir: string): FatalError {
   const code = (error as { code?: unknown })?.code
