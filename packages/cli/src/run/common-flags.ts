@@ -64,6 +64,7 @@ export const sendFlags = {
   output: Flags.string({
     description: 'with --dry-run: the JSON-lines file to write (default: dry-run.jsonl in the job directory)',
     helpGroup: 'POSTHOG',
+    // For the usage line only: --dry-run's default counts as given, so the check is in connector-command.ts.
     dependsOn: ['dry-run'],
   }),
   yes: Flags.boolean({
