@@ -29,8 +29,10 @@ export async function send(
   destination: Destination,
   batches: readonly (readonly string[])[],
   limiter = new RateLimiter({ ratePerSecond: 1e6 }),
+  /** Collects the retries of a send that throws (the returned log is lost then). */
+  retries: PhImportError[] = [],
 ): Promise<{ dead: DeadLetter[]; log: SendLog }> {
-  const log: SendLog = { requests: 0, retries: [] }
+  const log: SendLog = { requests: 0, retries }
   const dead: DeadLetter[] = []
   let offset = 0
   for (const lines of batches) {

@@ -115,6 +115,18 @@ const FATAL_NETWORK_CODES = new Set([
   'ERR_INVALID_URL',
 ])
 
+/** The deepest message in an error's cause chain: fetch's own ("fetch failed") says nothing. */
+function innermostMessage(error: unknown): string {
+  let current: unknown = error
+  let message = current instanceof Error ? current.message : String(current)
+  for (let i = 0; i < 5; i++) {
+    current = (current as { cause?: unknown } | undefined)?.cause
+    if (!(current instanceof Error) || !current.message) break
+    message = current.message
+  }
+  return message
+}
+
 function errorCode(error: unknown): string | undefined {
   let current: unknown = error
   for (let i = 0; i < 5 && current && typeof current === 'object'; i++) {
@@ -131,7 +143,17 @@ export function classifyNetworkError(where: string, error: unknown, timedOutAfte
     return new RetriableError(`${where}: no answer within ${timedOutAfterMs} ms`, { cause: error })
   }
   const code = errorCode(error)
-  const detail = code ?? (error instanceof Error ? error.message : String(error))
+  const detail = code ?? innermostMessage(error)
+  // fetch refuses the ports the WHATWG fetch spec blocks (9, 25, 6000, …) before connecting, every time.
+  if (detail === 'bad port') {
+    return new FatalError(
+      `${where}: fetch will not connect to this port (the fetch standard blocks 9, 25, 6000 and others)`,
+      {
+        cause: error,
+        hint: 'serve PostHog on another port (the sandbox defaults to 8010) and point --posthog-host at it',
+      },
+    )
+  }
   // https:// to a server that answers plain HTTP (a host given without a scheme is taken as https): no
   // retry can succeed.
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
