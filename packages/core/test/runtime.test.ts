@@ -1,10 +1,16 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Destination, EventBatch } from '../src/contracts/destination.js'
-import { FatalError, RejectedEventsError, RetriableError, SplitPartition } from '../src/contracts/errors.js'
+import {
+  ConfigError,
+  FatalError,
+  RejectedEventsError,
+  RetriableError,
+  SplitPartition,
+} from '../src/contracts/errors.js'
 import {
   type AnySource,
   defineSource,
@@ -575,6 +581,36 @@ describe('environment failures read clearly', () => {
     expect(r.report.error?.message).toBe(`cannot reach PostHog http://127.0.0.1:${port} (ECONNREFUSED)`)
     expect(r.report.error?.hint).toMatch(/re-run the same command/)
     expect(Date.now() - started).toBeLessThan(30_000)
+  })
+
+  it('a plan that fails leaves no empty job directory behind, and keeps a state directory it did not create', async () => {
+    const failingPlan = (error: Error) =>
+      defineSource({
+        name: 'unplannable',
+        description: 'plan throws',
+        config: z.object({}),
+        plan: () => {
+          throw error
+        },
+        async *export() {},
+        transform: () => [],
+      })
+    const dir = tempDir()
+    const stateDir = path.join(dir, 'state')
+    const run = (error: Error) =>
+      runImport({
+        source: failingPlan(error),
+        config: {},
+        destination: createFileDestination({ path: path.join(dir, 'o') }),
+        stateDir,
+      })
+    // Neither the job directory nor the state directory above it were there: both go.
+    await expect(run(new ConfigError('no such column'))).rejects.toMatchObject({ kind: 'config' })
+    expect(existsSync(stateDir)).toBe(false)
+    // The state directory was there: it stays (empty), whatever the failure.
+    mkdirSync(stateDir)
+    await expect(run(new FatalError('HTTP 403'))).rejects.toMatchObject({ kind: 'fatal' })
+    expect(readdirSync(stateDir)).toEqual([])
   })
 
   it('a state directory that cannot be created is a config error naming it', async () => {

@@ -8,7 +8,7 @@ import { createRedactor } from '../util/redact.js'
 import { readJsonIfExists, writeJsonAtomic } from './atomic-fs.js'
 import { DEFAULT_BACKOFF, systemClock } from './backoff.js'
 import { createSourceHttp } from './http.js'
-import { oneAtATime, openJobDir } from './job-dir.js'
+import { oneAtATime, openJobDir, removeUnusedJobDir } from './job-dir.js'
 import { jobIdFor, storageOrUnknown } from './job-id.js'
 import { acquireJobLock } from './job-lock.js'
 import { loadPartitions } from './load-stage.js'
@@ -70,7 +70,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
   const destinationName = options.destination.describe()
   const jobId = options.jobId ?? jobIdFor(source, config, destinationName, options.mapping)
   const paths = new JobPaths(path.resolve(options.stateDir ?? '.ph-import', 'jobs', jobId))
-  await openJobDir(paths.dir, options.fresh ?? false)
+  const createdDir = await openJobDir(paths.dir, options.fresh ?? false)
   const unlock = await acquireJobLock(paths.lock, jobId)
   const abort = new AbortController()
   const onOuterAbort = () => abort.abort(options.signal?.reason ?? new Error('interrupted'))
@@ -264,6 +264,8 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
       .then(() => options.destination.close?.())
       .catch(() => {})
     await unlock()
+    // Nothing was saved (the plan failed): leave no empty job directory behind.
+    if (!state && createdDir) await removeUnusedJobDir(paths.dir, createdDir)
   }
 
   async function finish(status: JobState['status']): Promise<RunResult> {
