@@ -88,6 +88,13 @@ describe('importing into the sandbox', () => {
       env,
     })
     expect(exported.stdout).toMatch(/transform\s+event_too_large\s+1/)
+    // What mends it, and the retry command, since a mapping can mend it.
+    expect(exported.stdout).toMatch(
+      /event_too_large: PostHog keeps events under 1 MB: drop the largest properties/,
+    )
+    expect(exported.stdout).toContain(
+      `Then send them again: ph-import rejects ${jobId} --retry [--mapping <file>]`,
+    )
     expect((await readFile(path.join(dir, 'rejects.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(1)
 
     await writeFile(path.join(dir, 'fixed.yaml'), 'properties:\n  drop: [payload]\n')
@@ -104,6 +111,27 @@ describe('importing into the sandbox', () => {
     expect(stats.unique_uuids).toBe(12)
     expect(stats.received).toBe(12)
   })
+  it('rejects says what mends each code, and offers no retry when none can mend them', async () => {
+    sandbox.reset()
+    await writeFile(
+      path.join(dir, 'broken.csv'),
+      'event,distinct_id,timestamp\nok,u1,2024-01-01T00:00:00Z\nragged,u2,2024-01-01T00:00:00Z,extra\nbad,u3,2024-02-30T00:00:00Z\n',
+    )
+    const run = await cli(['csv', '--files', 'broken.csv', '--state-dir', 'state3'], { cwd: dir, env })
+    expect(run.code).toBe(0)
+    const jobId = /(csv-\w+)/.exec(run.stdout)?.[1] ?? ''
+    const listed = await cli(['rejects', jobId, '--state-dir', 'state3'], { cwd: dir, env })
+    expect(listed.stdout).toMatch(/ragged_row: quote values that hold the delimiter/)
+    expect(listed.stdout).toMatch(/invalid_timestamp: give the time format with --timestamp-format/)
+    expect(listed.stdout).not.toContain('--retry')
+    const json = await cli(['rejects', jobId, '--state-dir', 'state3', '--json'], { cwd: dir, env })
+    const byCode = (JSON.parse(json.stdout) as { byCode: Array<{ code: string; remedy: string }> }).byCode
+    expect(byCode.map((r) => [r.code, r.remedy]).sort()).toEqual([
+      ['invalid_timestamp', 'config'],
+      ['ragged_row', 'input'],
+    ])
+  })
+
   it('verify: counts the job in PostHog by day, and names the days PostHog did not keep', async () => {
     sandbox.reset()
     await writeEventsCsv(path.join(dir, 'verify.csv'), 400)

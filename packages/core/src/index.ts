@@ -3,6 +3,7 @@ export * from './contracts/destination.js'
 export * from './contracts/errors.js'
 export * from './contracts/mapping.js'
 export * from './contracts/posthog-event.js'
+export * from './contracts/reject-codes.js'
 export * from './contracts/source.js'
 export { createFileDestination, FileDestinationConfig } from './destinations/file.js'
 export {

@@ -1,6 +1,6 @@
 import { copyFile, writeFile } from 'node:fs/promises'
 import { Args, Flags } from '@oclif/core'
-import { ConfigError } from '@ph-import/core'
+import { ConfigError, RETRYABLE_REMEDIES, type RejectAdvice, rejectAdvice } from '@ph-import/core'
 import { BaseCommand } from '../base-command.js'
 import { sendFlags } from '../run/common-flags.js'
 import { absolute, defined, runOptions, type SendFlagValues } from '../run/from-flags.js'
@@ -65,6 +65,10 @@ export default class Rejects extends BaseCommand {
       })
     }
     if (!first.retry) {
+      const advised = summary.byCode.map((r) => ({
+        ...r,
+        ...rejectAdvice(r.code, job.connector.source.rejectCodes),
+      }))
       this.out(
         summary.total === 0
           ? `Job ${job.state.jobId} has no rejects.`
@@ -72,12 +76,13 @@ export default class Rejects extends BaseCommand {
               `Job ${job.state.jobId}: ${n(summary.total)} rejects (${job.rejectsFile})`,
               table(
                 ['STAGE', 'CODE', 'COUNT', 'EXAMPLE'],
-                summary.byCode.map((r) => [r.stage, r.code, n(r.count), r.example.slice(0, 100)]),
+                advised.map((r) => [r.stage, r.code, n(r.count), r.example.slice(0, 100)]),
               ),
               ...(first.output ? [`Exported to ${first.output}`] : []),
-              `Fix the mapping, then: ph-import rejects ${job.state.jobId} --retry --mapping <file>`,
+              '',
+              ...whatToDo(advised, job.state.jobId),
             ].join('\n'),
-        { type: 'rejects', jobId: job.state.jobId, file: job.rejectsFile, ...summary },
+        { type: 'rejects', jobId: job.state.jobId, file: job.rejectsFile, ...summary, byCode: advised },
       )
       return
     }
@@ -114,4 +119,26 @@ export default class Rejects extends BaseCommand {
     })
     if (exitCode !== 0) this.exit(exitCode)
   }
+}
+
+/**
+ * A line per code saying what mends it, then the retry command for the codes a retry can send: a user is
+ * not told to fix a mapping for a row no mapping can mend.
+ */
+function whatToDo(codes: ReadonlyArray<{ code: string } & Partial<RejectAdvice>>, jobId: string): string[] {
+  const seen = new Set<string>()
+  const lines = ['What to do:']
+  for (const { code, advice } of codes) {
+    if (seen.has(code)) continue
+    seen.add(code)
+    lines.push(`  ${code}: ${advice ?? "see the connector's README for this code"}`)
+  }
+  const retryable = [
+    ...new Set(codes.filter((c) => c.remedy && RETRYABLE_REMEDIES.has(c.remedy)).map((c) => c.code)),
+  ]
+  if (retryable.length > 0) {
+    const only = retryable.length < seen.size ? retryable.map((c) => ` --code ${c}`).join('') : ''
+    lines.push(`Then send them again: ph-import rejects ${jobId} --retry [--mapping <file>]${only}`)
+  }
+  return lines
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { defineSource } from '@ph-import/core'
 import { exportAmplitude } from './export.js'
 import { planAmplitude } from './plan.js'
+import { amplitudeRejectCodes } from './reject-codes.js'
 import { AmplitudeConfig, type RawAmplitudeEvent } from './schema.js'
 import { transformAmplitude } from './transform.js'
 
@@ -19,6 +20,7 @@ export const amplitudeSource = defineSource<typeof AmplitudeConfig, RawAmplitude
   plan: planAmplitude,
   export: exportAmplitude,
   transform: transformAmplitude,
+  rejectCodes: amplitudeRejectCodes,
 })
 
 export default amplitudeSource

@@ -1,6 +1,7 @@
 import { defineSource } from '@ph-import/core'
 import { type CsvRow, exportFile } from './export.js'
 import { planFiles } from './plan.js'
+import { csvRejectCodes } from './reject-codes.js'
 import { CsvConfig } from './schema.js'
 import { transformRow } from './transform.js'
 
@@ -12,6 +13,7 @@ export const csvSource = defineSource<typeof CsvConfig, CsvRow>({
   plan: planFiles,
   export: exportFile,
   transform: transformRow,
+  rejectCodes: csvRejectCodes,
 })
 
 export default csvSource

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { defineSource, expandFiles, fileIdentity } from '@ph-import/core'
 import { readLinePages } from './read-lines.js'
+import { jsonlRejectCodes } from './reject-codes.js'
 import { JsonlConfig, type RawJsonlLine } from './schema.js'
 import { transformLine } from './transform.js'
 
@@ -35,6 +36,7 @@ export const jsonlSource = defineSource<typeof JsonlConfig, RawJsonlLine>({
     return readLinePages(p, cursor as { offset: number; line: number } | undefined)
   },
   transform: transformLine,
+  rejectCodes: jsonlRejectCodes,
 })
 
 export default jsonlSource

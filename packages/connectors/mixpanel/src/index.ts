@@ -4,6 +4,7 @@ import { exportEvents } from './export-events.js'
 import { exportProfiles } from './export-profiles.js'
 import { transformGroupProfile } from './groups.js'
 import { estimateDuration, isEventsPartition, planPartitions, replanWindows } from './plan.js'
+import { mixpanelRejectCodes } from './reject-codes.js'
 import { MixpanelConfig, type RawMixpanelRecord } from './schema.js'
 import { transformEvent } from './transform-event.js'
 import { transformProfile } from './transform-profile.js'
@@ -38,6 +39,7 @@ export const mixpanelSource = defineSource<typeof MixpanelConfig, RawMixpanelRec
   plan: planPartitions,
   export: (ctx) => (isEventsPartition(ctx.partition) ? exportEvents(ctx) : exportProfiles(ctx)),
   transform: transformMixpanel,
+  rejectCodes: mixpanelRejectCodes,
   replan: replanWindows,
   estimate: estimateDuration,
 })

@@ -2,6 +2,7 @@ import type { Got } from 'got'
 import type { z } from 'zod'
 import type { Logger } from '../util/logger.js'
 import type { EventRejectCode, PostHogEvent } from './posthog-event.js'
+import type { RejectAdvice } from './reject-codes.js'
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 export type JsonObject = { [key: string]: JsonValue }
@@ -139,6 +140,12 @@ export interface SourceDefinition<Schema extends z.ZodType = z.ZodType, Raw = un
   export(ctx: ExportContext<z.output<Schema>>): AsyncIterable<ExportPage<Raw>>
   /** Pure: one raw record into zero or more PostHog events, or a rejection with a reason code. */
   transform(raw: Raw, ctx: TransformContext<z.output<Schema>>): TransformResult
+  /**
+   * Optional: the reason codes this transform gives, each with what a user can do about it. `rejects <job>`
+   * prints the advice beside each code; core describes its own codes and the common input ones
+   * (`invalid_utf8`, `unparsable_line`, …), and an entry here replaces core's for this connector.
+   */
+  rejectCodes?: Readonly<Record<string, RejectAdvice>>
   /** Optional: reshape pending partitions from observed volume (grow small windows, split big ones). */
   replan?(ctx: ReplanContext<z.output<Schema>>): Partition[] | undefined
   /** Optional: how long the plan will take given the source's budget, shown before starting. */
