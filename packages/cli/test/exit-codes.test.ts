@@ -45,7 +45,7 @@ describe('exit codes and messages', () => {
   })
 
   it.each([
-    [['csv', '--files', 'events.csv', '--bogus'], /Nonexistent flag: --bogus/],
+    [['csv', '--files', 'events.csv', '--bogus'], /unknown flag --bogus\n  see every flag with `ph-import csv --help`/],
     [['amplitude', '--api-key', 'k', '--secret-key', 's'], /Missing required flag start/],
     [
       ['amplitude', '--start', '2024-01-01', '--region', 'mars'],
@@ -128,6 +128,40 @@ describe('exit codes and messages', () => {
       expect(lines).toHaveLength(1)
       expect(lines[0]).toMatchObject({ type: 'error', exitCode: 2 })
     }
+  })
+
+  it('2 for a mistyped flag: names the nearest real ones, and no wall of help', async () => {
+    const r = await cli(['csv', '--files', 'events.csv', '--evnt-column', 'x', '--dry-run'], {
+      cwd: dir,
+      env,
+    })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(
+      'Error: unknown flag --evnt-column (did you mean --event-column?)\n  see every flag with `ph-import csv --help`\n',
+    )
+    expect(r.stdout).toBe('')
+    // A stored job's command too, where the flags are parsed a second time.
+    const resume = await cli(['resume', 'csv-0000', '--posthog-hots', 'x'], { cwd: dir, env })
+    expect(resume.code).toBe(2)
+    expect(resume.stderr).toContain('unknown flag --posthog-hots (did you mean --posthog-host?)')
+  })
+
+  it('2 for resume without the PostHog key: says the key is not stored, and not to dry-run', async () => {
+    const run = await cli(
+      ['csv', '--files', 'events.csv', '--posthog-host', 'http://127.0.0.1:1', '--posthog-key', 'phc_test'],
+      { cwd: dir, env: { ...env, PH_IMPORT_STATE_DIR: path.join(dir, 'resume-key') } },
+    )
+    expect(run.code).toBe(1)
+    const jobId = /ph-import resume (csv-[0-9a-f]+)/.exec(run.stdout)?.[1] as string
+    const r = await cli(['resume', jobId], {
+      cwd: dir,
+      env: { ...env, PH_IMPORT_STATE_DIR: path.join(dir, 'resume-key') },
+    })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(
+      'the key is not stored with the job: pass it again with --posthog-key, or set POSTHOG_PROJECT_API_KEY',
+    )
+    expect(r.stderr).not.toContain('--dry-run')
   })
 
   describe('against the fake Amplitude API', () => {

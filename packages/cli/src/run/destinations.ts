@@ -6,11 +6,21 @@ import {
   type Logger,
 } from '@ph-import/core'
 
-/** The PostHog destination; a missing key is a usage error that points at --dry-run. */
-export function postHogDestination(host: string, apiKey: string | undefined, logger: Logger): Destination {
+/**
+ * The PostHog destination. A missing key is a usage error; a new run can be a dry run instead, a resumed
+ * one cannot (it goes on as it started), and must be told that the key is never stored with the job.
+ */
+export function postHogDestination(
+  host: string,
+  apiKey: string | undefined,
+  logger: Logger,
+  resuming = false,
+): Destination {
   if (!apiKey)
     throw new ConfigError('--posthog-key is required (or set POSTHOG_PROJECT_API_KEY)', {
-      hint: 'use --dry-run to write the events to a file instead of sending them',
+      hint: resuming
+        ? 'the key is not stored with the job: pass it again with --posthog-key, or set POSTHOG_PROJECT_API_KEY'
+        : 'use --dry-run to write the events to a file instead of sending them',
     })
   return createPostHogDestination({ host, apiKey }, { logger })
 }

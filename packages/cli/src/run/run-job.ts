@@ -127,7 +127,7 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
   const outputFile = settings.dryRun ? path.resolve(settings.output ?? '') : undefined
   const destination: Destination = settings.dryRun
     ? dryRunDestination(() => settings.output ?? path.join(jobDir, 'dry-run.jsonl'))
-    : postHogDestination(settings.posthogHost, options.posthogKey, logger)
+    : postHogDestination(settings.posthogHost, options.posthogKey, logger, launch.jobId !== undefined)
   const mode: ProgressMode = options.json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain'
   const progress = createProgress(mode)
   const say = (text: string) => {
