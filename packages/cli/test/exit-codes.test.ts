@@ -45,7 +45,10 @@ describe('exit codes and messages', () => {
   })
 
   it.each([
-    [['csv', '--files', 'events.csv', '--bogus'], /unknown flag --bogus\n  see every flag with `ph-import csv --help`/],
+    [
+      ['csv', '--files', 'events.csv', '--bogus'],
+      /unknown flag --bogus\n {2}see every flag with `ph-import csv --help`/,
+    ],
     [['amplitude', '--api-key', 'k', '--secret-key', 's'], /Missing required flag start/],
     [
       ['amplitude', '--start', '2024-01-01', '--region', 'mars'],
