@@ -31,4 +31,19 @@ describe('--transform modules', () => {
       })
     }
   })
+
+  it('a syntax error names its line and shows it; other load errors keep their message', async () => {
+    const dir = tempDir('ph-hook-')
+    const broken = path.join(dir, 'broken.mjs')
+    writeFileSync(broken, 'export default (e) => {\n  const a = 1\n  const a = 2\n  return e\n}\n')
+    await expect(loadTransformModule(broken)).rejects.toMatchObject({
+      message: `--transform ${broken}: syntax error at line 3: Identifier 'a' has already been declared`,
+      hint: 'line 3 reads: const a = 2',
+    })
+    const throwing = path.join(dir, 'throwing.mjs')
+    writeFileSync(throwing, "throw new Error('no config')\n")
+    await expect(loadTransformModule(throwing)).rejects.toMatchObject({
+      message: `--transform ${throwing}: the module failed to load: no config`,
+    })
+  })
 })

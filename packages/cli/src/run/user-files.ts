@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -45,6 +46,23 @@ export function nodeStripsTypes(): boolean {
 }
 
 /**
+ * Where a module's syntax error is. A failed `import()` gives only the message: Node keeps the location
+ * for its own crash report, out of reach. `node --check` prints it (`/path/file.mjs:4`, then the line), so
+ * it runs once, on this error path only.
+ */
+async function syntaxErrorLocation(file: string): Promise<{ line: number; text: string } | undefined> {
+  const stderr = await new Promise<string>((resolve) => {
+    execFile(process.execPath, ['--check', path.resolve(file)], { timeout: 10_000 }, (_error, _out, err) =>
+      resolve(String(err)),
+    )
+  })
+  const lines = stderr.split('\n')
+  const at = lines.findIndex((l) => l.startsWith(path.resolve(file)))
+  const line = at >= 0 ? Number(/:(\d+)$/.exec(lines[at] as string)?.[1]) : Number.NaN
+  return Number.isInteger(line) ? { line, text: lines[at + 1] ?? '' } : undefined
+}
+
+/**
  * Loads `--transform`: a JS module default-exporting `(event) => event | event[] | null`. A TypeScript
  * module loads where Node strips types itself (Node 22.6+ with --experimental-strip-types, by default from
  * 22.18 and 23.6); elsewhere it is refused, saying how to go on.
@@ -58,6 +76,14 @@ export async function loadTransformModule(file: string): Promise<EventHook> {
   try {
     mod = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: unknown }
   } catch (error) {
+    const at = error instanceof SyntaxError ? await syntaxErrorLocation(file) : undefined
+    if (at)
+      throw new ConfigError(
+        `--transform ${file}: syntax error at line ${at.line}: ${(error as Error).message}`,
+        {
+          hint: `line ${at.line} reads: ${at.text.trim()}`,
+        },
+      )
     throw new ConfigError(`--transform ${file}: the module failed to load: ${(error as Error).message}`)
   }
   if (typeof mod.default !== 'function')
