@@ -613,6 +613,35 @@ describe('environment failures read clearly', () => {
     expect(readdirSync(stateDir)).toEqual([])
   })
 
+  it('a config error met while exporting fails the job (not left running) and is thrown as it is', async () => {
+    const dir = tempDir()
+    const source = defineSource({
+      name: 'badfile',
+      description: 'export finds the input unusable',
+      config: z.object({}),
+      plan: () => [{ key: 'all', params: {} }],
+      // biome-ignore lint/correctness/useYield: throws before its first page
+      async *export() {
+        throw new ConfigError('obj.json must hold a JSON array', { hint: 'give a file holding [ ... ]' })
+      },
+      transform: () => [],
+    })
+    const run = runImport({
+      source,
+      config: {},
+      destination: createFileDestination({ path: path.join(dir, 'o') }),
+      stateDir: dir,
+    })
+    await expect(run).rejects.toMatchObject({ kind: 'config', message: 'obj.json must hold a JSON array' })
+    const [jobId] = readdirSync(path.join(dir, 'jobs'))
+    const state = JSON.parse(readFileSync(path.join(dir, 'jobs', jobId as string, 'state.json'), 'utf8'))
+    expect(state.status).toBe('failed')
+    expect(state.error).toEqual({
+      message: 'obj.json must hold a JSON array',
+      hint: 'give a file holding [ ... ]',
+    })
+  })
+
   it('a state directory that cannot be created is a config error naming it', async () => {
     const dir = tempDir()
     const { writeFileSync } = await import('node:fs')

@@ -247,6 +247,15 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     if (options.signal?.aborted) return await finish('interrupted')
     const kind = errorKind(error)
     if (kind === 'config') {
+      // Found once the job runs (an export that meets a bad setting): the job is failed, not left running.
+      if (state) {
+        state.status = 'failed'
+        state.error = {
+          message: redact((error as Error).message),
+          ...((error as PhImportError).hint ? { hint: (error as PhImportError).hint as string } : {}),
+        }
+        await save().catch(() => {})
+      }
       await unlock()
       throw error
     }
