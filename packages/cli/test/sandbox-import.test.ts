@@ -52,6 +52,16 @@ describe('importing into the sandbox', () => {
     if (summary?.type !== 'summary') throw new Error(`no summary: ${stopped.stdout}`)
     expect(summary.status).toBe('interrupted')
     expect(summary.report.events.loaded).toBeLessThan(600)
+    // One partition, part-loaded: every command says the same number loaded, counted from the checkpoint.
+    const loadedNow = summary.report.events.loaded
+    expect(loadedNow).toBeGreaterThan(0)
+    const listed = await cli(['jobs', '--state-dir', 'state', '--json'], { cwd: dir, env })
+    const [job] = (
+      JSON.parse(listed.stdout) as { jobs: Array<{ jobId: string; events: { loaded: number } }> }
+    ).jobs
+    expect(job?.events.loaded).toBe(loadedNow)
+    const shown = await cli(['jobs', 'show', job?.jobId ?? '', '--state-dir', 'state'], { cwd: dir, env })
+    expect(shown.stdout).toContain(`600 staged, ${loadedNow} loaded`)
     const resume = shellWords(summary.resumeCommand ?? '')
     expect(resume.slice(0, 2)).toEqual(['ph-import', 'resume'])
 

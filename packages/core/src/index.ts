@@ -44,7 +44,15 @@ export {
   runImport,
   UNPACED_RATE,
 } from './runtime/run-import.js'
-export { JobPaths, type JobState, loadOrder, type PartitionState, readState } from './runtime/state.js'
+export {
+  JobPaths,
+  type JobState,
+  type LoadCheckpoint,
+  loadOrder,
+  type PartitionState,
+  partitionLoaded,
+  readState,
+} from './runtime/state.js'
 export { type DayCount, type Verification, verifyJob } from './runtime/verify-job.js'
 export { expandFiles, fileIdentity } from './util/files.js'
 export { createLogger, type Logger, type LogLevel, type LogSink, silentLogger } from './util/logger.js'

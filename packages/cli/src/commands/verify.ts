@@ -85,10 +85,12 @@ export default class Verify extends BaseCommand {
     const lines = [
       `Verify ${state.jobId} against PostHog ${appHost(host)} (project ${projectId}), $import_source = ${importSource}, ${first} → ${last}`,
       `  days        ${n(v.days.length)} compared: ${n(v.days.length - v.short.length - v.over.length)} match, ${n(v.short.length)} short, ${n(v.over.length)} over`,
-      `  events      job ${n(v.loaded)} loaded, PostHog ${n(v.inPostHog)}${v.missing > 0 ? ` (${n(v.missing)} missing)` : ''}`,
+      `  events      job ${n(v.loaded)} loaded${pending > 0 ? ' on those days' : ''}, PostHog ${n(v.inPostHog)}${v.missing > 0 ? ` (${n(v.missing)} missing)` : ''}`,
     ]
     if (pending > 0)
-      lines.push(`  note        ${n(pending)} partitions are not loaded yet; their days are left out`)
+      lines.push(
+        `  note        ${n(pending)} partitions are not wholly loaded yet; their days are left out until they are`,
+      )
     if (deadLettered > 0)
       lines.push(
         `  note        ${n(deadLettered)} events were dead-lettered while loading; their days count them`,

@@ -3,7 +3,14 @@ import path from 'node:path'
 import { ConfigError } from '../contracts/errors.js'
 import { readJsonIfExists } from './atomic-fs.js'
 import type { JobReport } from './report.js'
-import { JobPaths, type JobState, readLoadCheckpoint, readState } from './state.js'
+import {
+  JobPaths,
+  type JobState,
+  type LoadCheckpoint,
+  partitionLoaded,
+  readLoadCheckpoint,
+  readState,
+} from './state.js'
 
 export interface JobSummary {
   jobId: string
@@ -42,10 +49,7 @@ export async function listJobs(stateDir?: string): Promise<JobSummary[]> {
     for (const p of state.partitions) {
       staged += p.transform.events
       dead += p.load.deadLettered
-      loaded +=
-        p.load.status === 'done'
-          ? p.load.loaded
-          : Math.max(0, (checkpoint.lines[p.key] ?? 0) - p.load.deadLettered)
+      loaded += partitionLoaded(p, checkpoint)
     }
     out.push({
       jobId: state.jobId,
@@ -70,7 +74,7 @@ export async function listJobs(stateDir?: string): Promise<JobSummary[]> {
 export async function loadJob(
   stateDir: string | undefined,
   idOrPrefix: string,
-): Promise<{ state: JobState; report: JobReport | undefined; paths: JobPaths }> {
+): Promise<{ state: JobState; report: JobReport | undefined; paths: JobPaths; checkpoint: LoadCheckpoint }> {
   const jobs = await listJobs(stateDir)
   const matches = jobs.filter((j) => j.jobId === idOrPrefix || j.jobId.startsWith(idOrPrefix))
   const exact = matches.find((j) => j.jobId === idOrPrefix)
@@ -86,5 +90,5 @@ export async function loadJob(
   const paths = new JobPaths(match.jobDir)
   const state = (await readState(paths))!
   const report = await readJsonIfExists<JobReport>(paths.report)
-  return { state, report, paths }
+  return { state, report, paths, checkpoint: await readLoadCheckpoint(paths) }
 }

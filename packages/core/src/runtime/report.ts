@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs'
 import { mkdir, open, rename } from 'node:fs/promises'
 import path from 'node:path'
 import { writeJsonAtomic } from './atomic-fs.js'
-import { type JobPaths, type JobState, type LoadCheckpoint, loadOrder } from './state.js'
+import { type JobPaths, type JobState, type LoadCheckpoint, loadOrder, partitionLoaded } from './state.js'
 
 export interface JobReport {
   jobId: string
@@ -88,10 +88,7 @@ export function buildReport(
       d.staged += n
       if (loadedWhole) d.loaded += n
     }
-    const loaded = loadedWhole
-      ? p.load.loaded
-      : Math.max(0, (checkpoint.lines[p.key] ?? 0) - p.load.deadLettered)
-    e.loaded += loaded
+    e.loaded += partitionLoaded(p, checkpoint)
     e.deadLettered += p.load.deadLettered
     if (p.transform.firstTimestamp && (first === null || p.transform.firstTimestamp < first))
       first = p.transform.firstTimestamp
@@ -131,10 +128,7 @@ export function buildReport(
       events: p.transform.events,
       filtered: p.transform.filtered,
       rejected: p.transform.rejected,
-      loaded:
-        p.load.status === 'done'
-          ? p.load.loaded
-          : Math.max(0, (checkpoint.lines[p.key] ?? 0) - p.load.deadLettered),
+      loaded: partitionLoaded(p, checkpoint),
       deadLettered: p.load.deadLettered,
       ...(p.export.error ? { error: p.export.error } : {}),
     })),

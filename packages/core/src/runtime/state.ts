@@ -185,6 +185,17 @@ export async function saveState(paths: JobPaths, state: JobState): Promise<void>
   await writeJsonAtomic(paths.state, state)
 }
 
+/**
+ * Events of a partition that PostHog has acknowledged: its final count once loaded, else the lines the
+ * load checkpoint has passed, less those dead-lettered. Every command that shows "loaded" uses this, so a
+ * summary, `jobs` and `jobs show` agree after an interrupted run.
+ */
+export function partitionLoaded(p: PartitionState, checkpoint: LoadCheckpoint): number {
+  return p.load.status === 'done'
+    ? p.load.loaded
+    : Math.max(0, (checkpoint.lines[p.key] ?? 0) - p.load.deadLettered)
+}
+
 export async function readLoadCheckpoint(paths: JobPaths): Promise<LoadCheckpoint> {
   const raw = await readJsonIfExists<unknown>(paths.load)
   return raw === undefined ? { lines: {}, updatedAt: new Date(0).toISOString() } : LoadCheckpoint.parse(raw)

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core'
-import { type JobState, loadJob } from '@ph-import/core'
+import { type JobState, loadJob, partitionLoaded } from '@ph-import/core'
 import { BaseCommand } from '../../base-command.js'
 import { stateFlags } from '../../run/common-flags.js'
 import { dayChart } from '../../ui/day-chart.js'
@@ -40,7 +40,7 @@ export default class JobsShow extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(JobsShow)
-    const { state, report, paths } = await loadJob(flags['state-dir'], args.id)
+    const { state, report, paths, checkpoint } = await loadJob(flags['state-dir'], args.id)
     const days = byDay(state)
     const rejects = rejectsByCode(state, report?.rejectsByCode)
     if (this.jsonMode) {
@@ -56,7 +56,7 @@ export default class JobsShow extends BaseCommand {
         `  created     ${state.createdAt}   updated ${state.updatedAt}`,
         `  config      ${JSON.stringify(state.config)}`,
         `  records     ${n(sum((p) => p.export.records))} read, ${n(sum((p) => p.transform.filtered))} filtered, ${n(sum((p) => p.transform.rejected))} rejected`,
-        `  events      ${n(sum((p) => p.transform.events))} staged, ${n(sum((p) => p.load.loaded))} loaded, ${n(sum((p) => p.load.deadLettered))} dead-lettered`,
+        `  events      ${n(sum((p) => p.transform.events))} staged, ${n(sum((p) => partitionLoaded(p, checkpoint)))} loaded, ${n(sum((p) => p.load.deadLettered))} dead-lettered`,
         `  rejects     ${Object.keys(rejects).length > 0 ? counts(rejects) : 'none'}`,
         `  job dir     ${paths.dir}`,
         '',
@@ -70,7 +70,7 @@ export default class JobsShow extends BaseCommand {
             p.load.status,
             n(p.export.records),
             n(p.transform.events),
-            n(p.load.loaded),
+            n(partitionLoaded(p, checkpoint)),
             n(p.transform.rejected + p.load.deadLettered),
           ]),
         ),
