@@ -2,6 +2,7 @@ import path from 'node:path'
 import { Config, flush, handle, type Interfaces, Plugin, run, settings, ux } from '@oclif/core'
 import { connectorCommand } from './connectors/connector-command.js'
 import { discoverConnectors } from './connectors/discover.js'
+import { npmWithoutPeers, provideCoreToPlugins } from './connectors/provide-core.js'
 import { CONNECTOR_COMMANDS, CONNECTORS } from './connectors/registry.js'
 import { explainInstallError, localTarballSpecs } from './run/plugin-args.js'
 
@@ -16,6 +17,8 @@ export async function main(root: string, argv = process.argv.slice(2)): Promise<
   let config: Config | undefined
   try {
     config = await Config.load({ root })
+    npmWithoutPeers(argv)
+    provideCoreToPlugins(config.dataDir)
     const { connectors, warnings } = await discoverConnectors(config.getPluginsList())
     for (const warning of warnings) ux.warn(warning)
     const builtIn = new Set(config.commandIDs)

@@ -1,6 +1,6 @@
 // A read-only npm registry on 127.0.0.1 that serves packages already on disk (the workspace's
 // node_modules). `plugins install <tarball>` runs a real `npm install`, which must fetch the plugin's
-// dependencies and its peer @ph-import/core (npm ≥ 7 installs peers); pointing npm here lets it resolve
+// dependencies (not its peer @ph-import/core: the CLI provides its own); pointing npm here lets it resolve
 // them exactly as it would against npmjs, with no network.
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'

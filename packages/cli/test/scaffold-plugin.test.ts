@@ -2,7 +2,7 @@
 // packs, installs into the CLI with `plugins install <tarball>`, and imports from its fake API into the
 // PostHog sandbox: every record the fake serves is loaded exactly once or rejected with a reason.
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, realpathSync } from 'node:fs'
 import { readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -100,14 +100,18 @@ describe('a scaffolded connector, from `connectors new` to an import', () => {
       env: installEnv,
     })
     expect(install.code, install.stderr).toBe(0)
-    // npm resolved the peer dependency from the registry, not from the workspace.
-    expect(registry.requests).toContain('/@ph-import/core')
+    // The peer @ph-import/core is the CLI's own: npm did not fetch it (it need not be on any registry).
+    expect(registry.requests).not.toContain('/@ph-import/core')
     const dataModules = path.join(dir, 'oclif-data', 'node_modules')
     expect(existsSync(path.join(dataModules, 'ph-import-connector-widget', 'dist', 'index.js'))).toBe(true)
-    expect(existsSync(path.join(dataModules, '@ph-import', 'core', 'dist', 'index.js'))).toBe(true)
 
     const list = await cli(['connectors'], { cwd: dir, env })
     expect(list.stdout).toMatch(/^widget\s+ph-import-connector-widget\s+0\.1\.0\s+user\s/m)
+    expect(list.stderr).toBe('')
+    // Linked at start-up, to the very copy the CLI runs with.
+    expect(realpathSync(path.join(dataModules, '@ph-import', 'core'))).toBe(
+      path.join(ROOT, 'packages', 'core'),
+    )
 
     // The fake comes from the package's own ./testing export.
     const testing = (await import(pathToFileURL(path.join(pkg, 'dist', 'testing.js')).href)) as {
