@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:net'
 import path from 'node:path'
 import { startFakeAmplitude } from '@ph-import/connector-amplitude/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -165,6 +168,39 @@ describe('exit codes and messages', () => {
       'the key is not stored with the job: pass it again with --posthog-key, or set POSTHOG_PROJECT_API_KEY',
     )
     expect(r.stderr).not.toContain('--dry-run')
+  })
+
+  it('2 for a connector name that a command or a connector already answers to; nothing is written', async () => {
+    for (const [name, taken] of [
+      ['jobs', '`ph-import jobs` is a built-in command'],
+      ['csv', '@ph-import/connector-csv (bundled) already provides `ph-import csv`'],
+    ]) {
+      const r = await cli(['connectors', 'new', name as string, '--dir', `taken-${name}`], { cwd: dir, env })
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain(`the name ${name} is taken: ${taken}`)
+      expect(existsSync(path.join(dir, `taken-${name}`))).toBe(false)
+    }
+  })
+
+  it('2 for a sandbox port in use, naming the port and the flag that moves it', async () => {
+    const holder = createServer()
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+    const { port } = holder.address() as AddressInfo
+    try {
+      const r = await cli(
+        ['sandbox', '--port', String(port), '--amplitude-port', '0', '--mixpanel-port', '0'],
+        {
+          cwd: dir,
+          env,
+        },
+      )
+      expect(r.code).toBe(2)
+      expect(r.stderr).toBe(
+        `Error: port ${port} on 127.0.0.1 is in use (another sandbox still running?)\n  stop what holds it, or pass --port 0 for a free port\n`,
+      )
+    } finally {
+      holder.close()
+    }
   })
 
   describe('against the fake Amplitude API', () => {

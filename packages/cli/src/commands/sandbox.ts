@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
 import { Flags } from '@oclif/core'
+import { ConfigError } from '@ph-import/core'
 import { DEFAULT_PERSONAL_API_KEY, SANDBOX_PROJECT_ID } from '@ph-import/sandbox'
 import { BaseCommand } from '../base-command.js'
+import { connectorNamed } from '../connectors/registry.js'
 import { startLocalServices } from '../run/local-services.js'
 
 const port = (description: string, fallback: number) =>
@@ -32,7 +36,19 @@ export default class Sandbox extends BaseCommand {
       amplitude: flags['amplitude-port'],
       mixpanel: flags['mixpanel-port'],
       dataDir: flags['data-dir'],
+    }).catch((error: NodeJS.ErrnoException & { port?: number }) => {
+      if (error.code !== 'EADDRINUSE') throw error
+      const flag = { [flags.port]: '--port', [flags['amplitude-port']]: '--amplitude-port' }[error.port ?? -1]
+      throw new ConfigError(
+        `port ${error.port ?? '?'} on 127.0.0.1 is in use (another sandbox still running?)`,
+        {
+          hint: `stop what holds it, or pass ${flag ?? '--mixpanel-port'} 0 for a free port`,
+        },
+      )
     })
+    // The CSV examples ship in the repository, not in the published package: an absolute path, if present.
+    const csvRoot = connectorNamed('csv')?.root
+    const examples = csvRoot && path.join(csvRoot, 'examples')
     this.out(
       [
         `PostHog sandbox   ${s.sandbox.url}   (project key ${s.sandboxKey})`,
@@ -47,7 +63,9 @@ export default class Sandbox extends BaseCommand {
         `MIXPANEL_API_SECRET=${s.mixpanel.apiSecret} \\`,
         `  ph-import mixpanel --base-url ${s.mixpanel.url} --start ${s.mixpanel.start} --end ${s.mixpanel.end} \\`,
         `  --groups ${pairs(s.mixpanel.groups)} --group-profiles ${pairs(s.mixpanel.groupProfiles)} --yes`,
-        `ph-import csv --files 'packages/connectors/csv/examples/*.csv' --yes`,
+        ...(examples && existsSync(examples)
+          ? [`ph-import csv --files '${path.join(examples, '*.csv')}' --yes`]
+          : []),
         '',
         'Then count a job in the sandbox, day by day, through its query API:',
         `POSTHOG_PERSONAL_API_KEY=${DEFAULT_PERSONAL_API_KEY} POSTHOG_PROJECT_ID=${SANDBOX_PROJECT_ID} ph-import verify amplitude`,

@@ -2,7 +2,7 @@ import { defineSource } from '@ph-import/core'
 import { exportAcme } from './export.js'
 import { planAcme } from './plan.js'
 import { AcmeConfig, type RawAcmeEvent } from './schema.js'
-import { transformAcme } from './transform.js'
+import { acmeRejectCodes, transformAcme } from './transform.js'
 
 export const acmeSource = defineSource<typeof AcmeConfig, RawAcmeEvent>({
   name: 'acme',
@@ -13,6 +13,7 @@ export const acmeSource = defineSource<typeof AcmeConfig, RawAcmeEvent>({
   plan: planAcme,
   export: exportAcme,
   transform: transformAcme,
+  rejectCodes: acmeRejectCodes,
 })
 
 export default acmeSource

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { ConfigError } from '@ph-import/core'
 import { BaseCommand } from '../../base-command.js'
+import { connectorNamed } from '../../connectors/registry.js'
 import { stateFlags } from '../../run/common-flags.js'
 
 /** npm pack's file name: `@you/x` → `you-x-<version>.tgz`. */
@@ -12,6 +13,9 @@ function tarballName(packageName: string, version: string) {
 
 /** A shell word: quoted only when it has to be. */
 const shellWord = (s: string) => (/^[\w./:@=+-]+$/.test(s) ? s : JSON.stringify(s))
+
+/** oclif's plugin types, as a user would say them. */
+const ORIGIN: Record<string, string> = { core: 'bundled', user: 'installed', link: 'linked' }
 
 export default class ConnectorsNew extends BaseCommand {
   static override summary = 'Create a new connector package (config, export, fake API, transform, tests)'
@@ -42,6 +46,7 @@ export default class ConnectorsNew extends BaseCommand {
     const { args, flags } = await this.parse(ConnectorsNew)
     // The scaffold entry, not the kit's main one: that carries the vitest-based suite.
     const { scaffoldConnector } = await import('@ph-import/testkit/scaffold')
+    this.refuseTakenName(args.name)
     const packageName = flags['package-name'] ?? `ph-import-connector-${args.name}`
     const dir = path.resolve(flags.dir ?? packageName.replace(/^@[^/]+\//, ''))
     const result = await scaffoldConnector({ name: args.name, dir, packageName }).catch((error: unknown) => {
@@ -80,6 +85,19 @@ export default class ConnectorsNew extends BaseCommand {
         'While developing, instead of pack + install:',
         `  npm run build && ${this.config.bin} plugins link .`,
       ].join('\n'),
+    )
+  }
+
+  /** `ph-import <name>` must reach the connector: a built-in command or an installed connector would win. */
+  private refuseTakenName(name: string): void {
+    const connector = connectorNamed(name)
+    const builtIn = this.config.commandIDs.some((id) => id === name || id.startsWith(`${name}:`))
+    if (!connector && !builtIn) return
+    throw new ConfigError(
+      connector
+        ? `the name ${name} is taken: ${connector.packageName} (${ORIGIN[connector.origin] ?? connector.origin}) already provides \`${this.config.bin} ${name}\``
+        : `the name ${name} is taken: \`${this.config.bin} ${name}\` is a built-in command`,
+      { hint: `pick another name, e.g. ${name}-events or acme-${name}` },
     )
   }
 }
