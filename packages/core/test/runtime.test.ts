@@ -702,3 +702,59 @@ describe('warnings about event timestamps PostHog treats specially', () => {
     expect(edge[0]).toContain(`has ${firstDay} events more than a year old`)
   })
 })
+
+describe('a new job over data another job already sent', () => {
+  const ranged = defineSource({
+    name: 'ranged',
+    description: 'a dated range of one project',
+    config: z.object({ start: z.string(), end: z.string(), timezone: z.string().default('UTC') }),
+    identity: () => 'project-1',
+    plan: () => [{ key: 'all', params: {} }],
+    async *export() {
+      yield { records: [1, 2, 3] }
+    },
+    transform: (raw: unknown, ctx) => numbered(raw as number, ctx),
+  })
+  const sink: Destination = { name: 'memory', describe: () => 'PostHog memory', async send() {} }
+
+  it('warns, naming the job and the settings that differ, only where ranges overlap and events were sent', async () => {
+    const dir = tempDir()
+    const run = async (config: Record<string, string>, extra: { checkEarlierJobs?: boolean } = {}) => {
+      const warnings: string[] = []
+      const r = await runImport({
+        source: ranged,
+        config,
+        destination: sink,
+        stateDir: dir,
+        rate: 1e6,
+        onProgress: (e) => {
+          // Retention warnings aside (the events are from 2024).
+          if (e.type === 'warning' && e.message.includes('already sent')) warnings.push(e.message)
+        },
+        ...extra,
+      })
+      expect(r.status).toBe('done')
+      return { warnings, jobId: r.jobId }
+    }
+    const january = { start: '2024-01-01', end: '2024-01-10' }
+    const first = await run(january)
+    expect(first.warnings).toEqual([])
+    // The same data set, one flag corrected: a new job, which would send the range a second time.
+    const second = await run({ ...january, timezone: 'America/Los_Angeles' })
+    expect(second.warnings).toHaveLength(1)
+    expect(second.warnings[0]).toMatch(
+      new RegExp(
+        `^job ${first.jobId} already sent 3 events of this data set to PostHog memory, with other settings \\(settings differ: timezone UTC → America/Los_Angeles\\)`,
+      ),
+    )
+    // The same command again resumes its own job: nothing to warn about.
+    expect((await run({ ...january, timezone: 'America/Los_Angeles' })).warnings).toEqual([])
+    // Another month shares no event with either.
+    expect(
+      (await run({ start: '2024-02-01', end: '2024-02-10', timezone: 'Europe/Berlin' })).warnings,
+    ).toEqual([])
+    // A rejects retry means to send what the first job did not.
+    const retry = await run({ ...january, timezone: 'Asia/Tokyo' }, { checkEarlierJobs: false })
+    expect(retry.warnings).toEqual([])
+  })
+})

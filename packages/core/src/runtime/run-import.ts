@@ -7,6 +7,7 @@ import { createLogger } from '../util/logger.js'
 import { createRedactor } from '../util/redact.js'
 import { readJsonIfExists, writeJsonAtomic } from './atomic-fs.js'
 import { DEFAULT_BACKOFF, systemClock } from './backoff.js'
+import { earlierImportsOfTheSameData, stateDirOf } from './earlier-jobs.js'
 import { createSourceHttp } from './http.js'
 import { oneAtATime, openJobDir, removeUnusedJobDir } from './job-dir.js'
 import { jobIdFor, storageOrUnknown } from './job-id.js'
@@ -109,6 +110,9 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
         redact,
         warnings: planWarnings,
       })
+      // A file destination (a dry run) duplicates nothing.
+      if (options.checkEarlierJobs !== false && options.destination.paced !== false)
+        for (const w of await earlierImportsOfTheSameData(stateDirOf(paths.dir), state)) warn(w)
       // The plan is on disk before the first export request.
       await save()
     }

@@ -49,6 +49,11 @@ export interface RunImportOptions {
   jobId?: string
   /** Discard the job's state and start over. */
   fresh?: boolean
+  /**
+   * Warn when another job in the state directory already sent this data set to this destination with
+   * other settings (default true). A rejects retry turns it off: it means to send what that job did not.
+   */
+  checkEarlierJobs?: boolean
   mapping?: MappingConfig
   /** A user hook applied after the mapping (e.g. `--transform module.js`). */
   transformHook?: EventHook
