@@ -227,6 +227,9 @@ describe('exit codes and messages', () => {
       expect(r.stdout).toMatch(/FAILED/)
       expect(r.stdout).toMatch(/403|credential|key/i)
       expect(r.stdout).toContain('Once the error above is dealt with, continue where it stopped:')
+      expect(r.stdout).toContain(
+        '(if a setting of the job itself was wrong, run the import command again with it corrected',
+      )
       expect(r.stdout).toContain('ph-import resume amplitude-')
       expect(`${r.stdout}${r.stderr}`).not.toContain('wrong-secret-value')
       // The printed way on: resume, with the secrets given as the connector's own flags this time.

@@ -130,6 +130,11 @@ describe('importing into the sandbox', () => {
     const run = await cli(['csv', '--files', 'broken.csv', '--state-dir', 'state3'], { cwd: dir, env })
     expect(run.code).toBe(0)
     const jobId = /(csv-\w+)/.exec(run.stdout)?.[1] ?? ''
+    // `jobs` counts them, and tells a dry run from the import.
+    await cli(['csv', '--files', 'broken.csv', '--state-dir', 'state3', '--dry-run'], { cwd: dir, env })
+    const jobs = (await cli(['jobs', '--state-dir', 'state3'], { cwd: dir, env })).stdout
+    expect(jobs).toMatch(new RegExp(`${jobId}\\s+csv\\s+done\\s+1/1\\s+1\\s+1\\s+2\\s`))
+    expect(jobs).toMatch(/csv-\w+\s+csv\s+done \(dry run\)\s+1\/1\s+1\s+1\s+2\s/)
     const listed = await cli(['rejects', jobId, '--state-dir', 'state3'], { cwd: dir, env })
     expect(listed.stdout).toMatch(/ragged_row: quote values that hold the delimiter/)
     expect(listed.stdout).toMatch(/invalid_timestamp: give the time format with --timestamp-format/)

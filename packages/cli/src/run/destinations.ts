@@ -25,6 +25,9 @@ export function postHogDestination(
   return createPostHogDestination({ host, apiKey }, { logger })
 }
 
+/** A dry run's destination, as its jobs record it: `jobs` tells dry runs from imports by it. */
+export const DRY_RUN_DESTINATION = 'dry run (events written to a file, nothing sent)'
+
 /**
  * `--dry-run`: events go to a JSON-lines file. The default path is inside the job directory, which is only
  * known once the job is planned, so the file destination is created on the first batch.
@@ -33,7 +36,7 @@ export function dryRunDestination(file: () => string): Destination {
   let inner: Destination | undefined
   return {
     name: 'dry-run',
-    describe: () => 'dry run (events written to a file, nothing sent)',
+    describe: () => DRY_RUN_DESTINATION,
     paced: false,
     send: (batch, options) => {
       inner ??= createFileDestination({ path: file() })

@@ -234,7 +234,14 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
         envs.length > 0
           ? `\n(secrets are not stored: keep ${envs.join(', ')} set, or pass them as flags)`
           : ''
-      say(`\n${RESUME_LEAD[result.status] ?? RESUME_LEAD.interrupted}\n  ${resumeCommand}${secrets}`)
+      // resume keeps the job's own settings: a wrong one (a project id, a column) needs a new job.
+      const settingsNote =
+        result.status === 'failed'
+          ? '\n(if a setting of the job itself was wrong, run the import command again with it corrected: that starts a new job)'
+          : ''
+      say(
+        `\n${RESUME_LEAD[result.status] ?? RESUME_LEAD.interrupted}\n  ${resumeCommand}${secrets}${settingsNote}`,
+      )
     }
   }
   return { exitCode, result, resumeCommand, outputFile: file }

@@ -21,6 +21,8 @@ export interface JobSummary {
   updatedAt: string
   partitions: { total: number; loaded: number; failed: number }
   events: { staged: number; loaded: number; deadLettered: number }
+  /** Records the transform rejected (each in the rejects file with its reason). */
+  rejectedRecords: number
   jobDir: string
 }
 
@@ -46,7 +48,9 @@ export async function listJobs(stateDir?: string): Promise<JobSummary[]> {
     let loaded = 0
     let staged = 0
     let dead = 0
+    let rejected = 0
     for (const p of state.partitions) {
+      rejected += p.transform.rejected
       staged += p.transform.events
       dead += p.load.deadLettered
       loaded += partitionLoaded(p, checkpoint)
@@ -64,6 +68,7 @@ export async function listJobs(stateDir?: string): Promise<JobSummary[]> {
         failed: state.partitions.filter((p) => p.export.status === 'failed').length,
       },
       events: { staged, loaded, deadLettered: dead },
+      rejectedRecords: rejected,
       jobDir: paths.dir,
     })
   }

@@ -1,6 +1,7 @@
 import { listJobs } from '@ph-import/core'
 import { BaseCommand } from '../../base-command.js'
 import { stateFlags } from '../../run/common-flags.js'
+import { DRY_RUN_DESTINATION } from '../../run/destinations.js'
 import { n, table } from '../../ui/format.js'
 
 export default class Jobs extends BaseCommand {
@@ -24,15 +25,17 @@ export default class Jobs extends BaseCommand {
     }
     this.out(
       table(
-        ['JOB', 'SOURCE', 'STATUS', 'PARTITIONS', 'LOADED', 'STAGED', 'DEAD-LETTERED', 'UPDATED'],
+        ['JOB', 'SOURCE', 'STATUS', 'PARTITIONS', 'LOADED', 'STAGED', 'REJECTED', 'UPDATED'],
         jobs.map((j) => [
           j.jobId,
           j.source,
-          j.status,
+          // A dry run "loads" into a file: it must not read as an import.
+          j.destination === DRY_RUN_DESTINATION ? `${j.status} (dry run)` : j.status,
           `${j.partitions.loaded}/${j.partitions.total}`,
           n(j.events.loaded),
           n(j.events.staged),
-          n(j.events.deadLettered),
+          // As in `jobs show`: records the transform rejected and events dead-lettered while loading.
+          n(j.rejectedRecords + j.events.deadLettered),
           j.updatedAt.slice(0, 19).replace('T', ' '),
         ]),
       ),
