@@ -65,6 +65,19 @@ describe('generated connector help', () => {
     expect(stdout).toContain('<options: us|eu>')
     expect(stdout).toMatch(/--secret-key=<value>\s+\[env: AMPLITUDE_SECRET_KEY\][\s\S]*secret: never stored/)
     expect(stdout).toContain('env: POSTHOG_PROJECT_API_KEY')
+    // The connector's description heads the help once, not again under DESCRIPTION.
+    expect(stdout.split('Amplitude Export API: events by upload hour').length - 1).toBe(1)
+  })
+
+  it("shows one of a connector's alternative secrets in its examples, and every required one", async () => {
+    const mixpanel = (await cli(['mixpanel', '--help'], { cwd: dir, env: isolatedEnv(dir) })).stdout
+    const examples = mixpanel.slice(mixpanel.indexOf('EXAMPLES'))
+    expect(examples).toContain('MIXPANEL_SERVICE_ACCOUNT_SECRET=...')
+    expect(examples).not.toContain('MIXPANEL_API_SECRET=...')
+    const amplitude = (await cli(['amplitude', '--help'], { cwd: dir, env: isolatedEnv(dir) })).stdout
+    expect(amplitude.slice(amplitude.indexOf('EXAMPLES'))).toContain(
+      'AMPLITUDE_API_KEY=... AMPLITUDE_SECRET_KEY=...',
+    )
   })
 
   it('root help and `connectors` list the bundled connectors and the commands', async () => {

@@ -13,7 +13,11 @@ type Flags = SendFlagValues & { mapping?: string; transform?: string } & Record<
 function examplesFor(connector: Connector, fields: readonly ConfigField[]): string[] {
   const required = fields.filter((f) => f.required && !f.secret && !f.env)
   const args = required.map((f) => `--${f.flag} ${f.kind === 'number' ? '1' : `<${f.flag}>`}`).join(' ')
-  const envs = fields.filter((f) => f.secret && f.env).map((f) => `${f.env}=...`)
+  // Required secrets; where every secret is optional they are alternatives (Mixpanel's service account or
+  // API secret): the first stands for them.
+  const secrets = fields.filter((f) => f.secret && f.env)
+  const needed = secrets.filter((f) => f.required)
+  const envs = (needed.length > 0 ? needed : secrets.slice(0, 1)).map((f) => `${f.env}=...`)
   const prefix = envs.length > 0 ? `${envs.join(' ')} ` : ''
   return [
     `${prefix}POSTHOG_PROJECT_API_KEY=phc_... <%= config.bin %> ${connector.name} ${args} --posthog-host eu`,
@@ -30,7 +34,7 @@ export function connectorCommand(connector: Connector): Command.Class {
   return class ConnectorCommand extends BaseCommand {
     static override summary = connector.description
     static override description =
-      `${connector.description}\n\nImports into PostHog exactly once: re-running the same command resumes the job. Flags come from ${connector.packageName}@${connector.version}; secrets can be given through the environment variables shown.`
+      `Imports into PostHog exactly once: re-running the same command resumes the job. Flags come from ${connector.packageName}@${connector.version}; secrets can be given through the environment variables shown.`
     static override examples = examplesFor(connector, fields)
     static override flags = { ...oclifFlags(fields, { requireFields: true }), ...importFlags }
 
