@@ -65,8 +65,9 @@ describe('generated connector help', () => {
     expect(stdout).toContain('<options: us|eu>')
     expect(stdout).toMatch(/--secret-key=<value>\s+\[env: AMPLITUDE_SECRET_KEY\][\s\S]*secret: never stored/)
     expect(stdout).toContain('env: POSTHOG_PROJECT_API_KEY')
-    // The connector's description heads the help once, not again under DESCRIPTION.
-    expect(stdout.split('Amplitude Export API: events by upload hour').length - 1).toBe(1)
+    // oclif heads the help with the summary and repeats it under DESCRIPTION: once there, not twice.
+    const description = stdout.slice(stdout.indexOf('DESCRIPTION'), stdout.indexOf('EXAMPLES'))
+    expect(description.split('Amplitude Export API: events by upload hour').length - 1).toBe(1)
   })
 
   it("shows one of a connector's alternative secrets in its examples, and every required one", async () => {
