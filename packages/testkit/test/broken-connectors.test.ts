@@ -4,7 +4,13 @@ import { randomUUID } from 'node:crypto'
 import { type AnySource, type ExportContext, objectShape } from '@ph-import/core'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { type ConformanceOptions, runCheck, standardChecks } from '../src/index.js'
+import {
+  type ConformanceOptions,
+  conformanceChecks,
+  runCheck,
+  runChecks,
+  standardChecks,
+} from '../src/index.js'
 import acme from '../template/src/index.js'
 import { FAKE_ACME_API_KEY, startFakeAcme } from '../template/src/testing.js'
 
@@ -149,5 +155,19 @@ describe('the suite catches seeded mistakes', () => {
       const result = await check(name, good)
       expect(result, name).toMatchObject({ status: 'pass' })
     }
+  })
+})
+
+describe('names of checks', () => {
+  it('a misspelt name in skip or runChecks is an error, not a check silently run or dropped', async () => {
+    const options = { ...optionsFor(good), skip: ['abort_stops_promtly'] }
+    expect(() => conformanceChecks(options)).toThrow(
+      /^skip names no conformance check: abort_stops_promtly \(the checks: config_rejects_invalid, /,
+    )
+    await expect(runChecks(optionsFor(good), ['plan_is_stable', 'abort_stops_promtly'])).rejects.toThrow(
+      /^runChecks names no conformance check: abort_stops_promtly/,
+    )
+    const [stable] = await runChecks(optionsFor(good), ['plan_is_stable'])
+    expect(stable).toMatchObject({ name: 'plan_is_stable', status: 'pass' })
   })
 })

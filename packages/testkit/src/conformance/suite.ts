@@ -35,7 +35,23 @@ export const standardChecks: readonly ConformanceCheck[] = [
 ]
 
 export function conformanceChecks(options: ConformanceOptions): ConformanceCheck[] {
-  return [...standardChecks, ...(options.extraChecks ?? [])]
+  const checks = [...standardChecks, ...(options.extraChecks ?? [])]
+  unknownNames('skip', options.skip, checks)
+  return checks
+}
+
+/** A misspelt name in `skip` or `runChecks` would silently run (or drop) a check: it is an error. */
+function unknownNames(
+  where: string,
+  names: readonly string[] | undefined,
+  checks: readonly ConformanceCheck[],
+) {
+  const known = new Set(checks.map((c) => c.name))
+  const unknown = (names ?? []).filter((n) => !known.has(n))
+  if (unknown.length > 0)
+    throw new Error(
+      `${where} names no conformance check: ${unknown.join(', ')} (the checks: ${[...known].join(', ')})`,
+    )
 }
 
 /** Why a check does not apply to this connector, or undefined when it does. */
@@ -81,7 +97,9 @@ export async function runChecks(
   options: ConformanceOptions,
   names?: readonly string[],
 ): Promise<CheckResult[]> {
-  const checks = conformanceChecks(options).filter((c) => !names || names.includes(c.name))
+  const all = conformanceChecks(options)
+  unknownNames('runChecks', names, all)
+  const checks = all.filter((c) => !names || names.includes(c.name))
   const results: CheckResult[] = []
   for (const check of checks) results.push(await runCheck(check, options))
   return results
