@@ -60,7 +60,9 @@ export { createRedactor } from './util/redact.js'
 export {
   EPOCH_MS_THRESHOLD,
   epochToMillis,
+  isCalendarDay,
   isIsoUtcTimestamp,
+  NOT_A_CALENDAR_DAY,
   sqlDateTimeToIso,
   toIsoTimestamp,
   utcDay,

@@ -8,7 +8,9 @@ export function planAmplitude({ config, now, warn }: SourceContext<AmplitudeConf
   const ceiling = completeBefore(now)
   const requested = config.end === undefined ? ceiling : endExclusive(config.end)
   if (config.end !== undefined && requested <= first)
-    throw new ConfigError(`end (${config.end}) is not after start (${config.start})`)
+    throw new ConfigError(`--end ${config.end} is not after --start ${config.start}`, {
+      hint: 'give the earlier day as --start (--end is inclusive: one day is --start 2024-03-01 --end 2024-03-01)',
+    })
   const end = Math.min(requested, ceiling)
   if (config.end !== undefined && end < requested) {
     warn(

@@ -1,6 +1,12 @@
-import { field, secret } from '@ph-import/core'
+import { field, isCalendarDay, NOT_A_CALENDAR_DAY, secret } from '@ph-import/core'
 import { z } from 'zod'
 
+// Abort: a value that is no date at all gets this message alone, not the calendar's too.
+const NOT_A_DATE = {
+  error: (issue: { input?: unknown }) =>
+    `expected YYYY-MM-DD or an ISO datetime (2024-03-01T00:00:00Z), not ${JSON.stringify(issue.input)}`,
+  abort: true,
+}
 const DATE_OR_DATETIME = /^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?)?$/
 
 export const AmplitudeConfig = z.object({
@@ -13,7 +19,13 @@ export const AmplitudeConfig = z.object({
     .default('us')
     .describe('data region of the project: us (amplitude.com) or eu (analytics.eu.amplitude.com)'),
   baseUrl: field(
-    z.url().optional().describe('export API base URL, overriding the region (a proxy, or a fake server)'),
+    z
+      .url({
+        protocol: /^https?$/,
+        error: 'expected an http(s) URL with its scheme, e.g. http://127.0.0.1:4020',
+      })
+      .optional()
+      .describe('export API base URL, overriding the region (a proxy, or a fake server)'),
     { env: 'AMPLITUDE_BASE_URL' },
   ),
   projectId: z
@@ -23,11 +35,13 @@ export const AmplitudeConfig = z.object({
     .describe('Amplitude project id; names the data set in event uuids (default: derived from the API key)'),
   start: z
     .string()
-    .regex(DATE_OR_DATETIME, 'expected YYYY-MM-DD or an ISO datetime')
+    .regex(DATE_OR_DATETIME, NOT_A_DATE)
+    .refine(isCalendarDay, NOT_A_CALENDAR_DAY)
     .describe('first upload time to export (YYYY-MM-DD, or an ISO datetime rounded down to the hour)'),
   end: z
     .string()
-    .regex(DATE_OR_DATETIME, 'expected YYYY-MM-DD or an ISO datetime')
+    .regex(DATE_OR_DATETIME, NOT_A_DATE)
+    .refine(isCalendarDay, NOT_A_CALENDAR_DAY)
     .optional()
     .describe(
       'last upload day to export, inclusive (YYYY-MM-DD), or an exclusive ISO datetime; default and ceiling: now minus 2 hours',

@@ -55,15 +55,24 @@ describe('plan', () => {
   })
 
   it('refuses an empty or not-yet-complete range', () => {
-    expect(() => plan({ start: '2024-03-02', end: '2024-03-01T00:00:00Z' })).toThrow(/not after start/)
+    expect(() => plan({ start: '2024-03-02', end: '2024-03-01T00:00:00Z' })).toThrow(
+      /^--end 2024-03-01T00:00:00Z is not after --start /,
+    )
     expect(() => plan({ start: '2024-03-09T23:00:00Z' }, '2024-03-10T00:30:00Z')).toThrow(
       /nothing to export yet/,
     )
   })
 
-  it('rejects malformed dates in the config', () => {
-    expect(AmplitudeConfig.safeParse({ apiKey: 'k', secretKey: 's', start: '03/01/2024' }).success).toBe(
-      false,
-    )
+  it('rejects malformed dates in the config with one message, and days the calendar does not have', () => {
+    const issues = (start: string) =>
+      AmplitudeConfig.safeParse({ apiKey: 'k', secretKey: 's', start }).error?.issues.map((i) => i.message)
+    expect(issues('03/01/2024')).toEqual([
+      'expected YYYY-MM-DD or an ISO datetime (2024-03-01T00:00:00Z), not "03/01/2024"',
+    ])
+    // Date.parse would take it as 1 March: the range would quietly move.
+    expect(issues('2024-02-30')).toEqual([
+      'that day does not exist in the calendar (check the month and the day of the month)',
+    ])
+    expect(issues('2024-02-29T10')).toBeUndefined()
   })
 })

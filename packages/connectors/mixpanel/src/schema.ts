@@ -1,15 +1,22 @@
-import { field, MAX_GROUP_FIELD_LENGTH, MAX_GROUP_TYPES, secret } from '@ph-import/core'
+import {
+  field,
+  isCalendarDay,
+  MAX_GROUP_FIELD_LENGTH,
+  MAX_GROUP_TYPES,
+  NOT_A_CALENDAR_DAY,
+  secret,
+} from '@ph-import/core'
 import { z } from 'zod'
 
 const DAY_OR_DATETIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/
 
 /** The day part names a day the calendar has: 2024-02-30 and 2024-13-01 do not exist. */
-function isCalendarDay(value: string): boolean {
-  const day = value.slice(0, 10)
-  const ms = Date.parse(`${day}T00:00:00Z`)
-  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day
+// Abort: a value that is no date at all gets this message alone, not the calendar's too.
+const NOT_A_DATE = {
+  error: (issue: { input?: unknown }) =>
+    `expected YYYY-MM-DD or an ISO datetime (2024-03-01T00:00:00Z), not ${JSON.stringify(issue.input)}`,
+  abort: true,
 }
-const NOT_A_DAY = 'that day does not exist in the calendar (check the month and the day of the month)'
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -55,18 +62,21 @@ export const MixpanelConfig = z
     ),
     region: MixpanelRegion.default('us').describe('data residency of the project: us, eu or in'),
     baseUrl: z
-      .url()
+      .url({
+        protocol: /^https?$/,
+        error: 'expected an http(s) URL with its scheme, e.g. http://127.0.0.1:4010',
+      })
       .optional()
       .describe('override both API hosts (export and engage), e.g. a fake server at http://127.0.0.1:4010'),
     start: z
       .string()
-      .regex(DAY_OR_DATETIME, 'expected YYYY-MM-DD or an ISO datetime')
-      .refine(isCalendarDay, NOT_A_DAY)
+      .regex(DAY_OR_DATETIME, NOT_A_DATE)
+      .refine(isCalendarDay, NOT_A_CALENDAR_DAY)
       .describe('first day to import (YYYY-MM-DD, a day in --timezone) or an ISO datetime'),
     end: z
       .string()
-      .regex(DAY_OR_DATETIME, 'expected YYYY-MM-DD or an ISO datetime')
-      .refine(isCalendarDay, NOT_A_DAY)
+      .regex(DAY_OR_DATETIME, NOT_A_DATE)
+      .refine(isCalendarDay, NOT_A_CALENDAR_DAY)
       .optional()
       .describe('last day to import, inclusive (YYYY-MM-DD) or an exclusive ISO datetime; default yesterday'),
     timezone: z

@@ -17,6 +17,12 @@ describe('config: the range', () => {
     expect(issues({ start: '2024-02-29', end: '2024-03-01' })).toEqual([])
   })
 
+  it('a value that is no date gets one message, quoting it', () => {
+    expect(issues({ start: '03/01/2024' })).toEqual([
+      'start: expected YYYY-MM-DD or an ISO datetime (2024-03-01T00:00:00Z), not "03/01/2024"',
+    ])
+  })
+
   it('says when the end comes before the start', () => {
     expect(issues({ start: '2024-03-07', end: '2024-03-01' })).toEqual(['end: end is before start'])
   })

@@ -72,3 +72,17 @@ export function sqlDateTimeToIso(value: string): string | undefined {
 export function utcDay(isoTimestamp: string): string {
   return isoTimestamp.slice(0, 10)
 }
+
+/**
+ * Whether a YYYY-MM-DD day (or the day of a datetime starting with one) is in the calendar: `Date.parse`
+ * takes 2024-02-30 as 1 March, so a user's typo would quietly move a range.
+ */
+export function isCalendarDay(value: string): boolean {
+  const day = value.slice(0, 10)
+  const ms = Date.parse(`${day}T00:00:00Z`)
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day
+}
+
+/** The message for a day that `isCalendarDay` refuses. */
+export const NOT_A_CALENDAR_DAY =
+  'that day does not exist in the calendar (check the month and the day of the month)'

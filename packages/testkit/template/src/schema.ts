@@ -13,7 +13,10 @@ export const AcmeConfig = z
       .regex(DAY, 'expected YYYY-MM-DD')
       .describe('last day to export, inclusive (YYYY-MM-DD, UTC)'),
     baseUrl: z
-      .url()
+      .url({
+        protocol: /^https?$/,
+        error: 'expected an http(s) URL with its scheme, e.g. http://127.0.0.1:8080',
+      })
       .default('https://api.acme.example')
       .describe('Acme API base URL (tests point it at the fake)'),
   })
