@@ -27,3 +27,12 @@ describe('config: the range', () => {
     expect(issues({ start: '2024-03-07', end: '2024-03-01' })).toEqual(['end: end is before start'])
   })
 })
+
+describe('config: the API host', () => {
+  it('a --base-url without its scheme says to give it', () => {
+    const message = 'baseUrl: expected an http(s) URL with its scheme, e.g. http://127.0.0.1:4010'
+    expect(issues({ baseUrl: '127.0.0.1:4010' })).toEqual([message])
+    expect(issues({ baseUrl: 'localhost:4010' })).toEqual([message])
+    expect(issues({ baseUrl: 'http://127.0.0.1:4010' })).toEqual([])
+  })
+})
