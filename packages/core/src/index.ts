@@ -45,6 +45,7 @@ export {
   UNPACED_RATE,
 } from './runtime/run-import.js'
 export {
+  exportSkipped,
   JobPaths,
   type JobState,
   type LoadCheckpoint,

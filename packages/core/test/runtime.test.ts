@@ -758,3 +758,32 @@ describe('a new job over data another job already sent', () => {
     expect(retry.warnings).toEqual([])
   })
 })
+
+describe('records an export leaves out by request', () => {
+  it('are counted as read and filtered, by reason, so the accounting holds', async () => {
+    const dir = tempDir()
+    const source = defineSource({
+      name: 'picky',
+      description: 'skips some records while reading',
+      config: z.object({}),
+      plan: () => [{ key: 'all', params: {} }],
+      async *export() {
+        yield { records: [1, 2, 3, 4, 5], skipped: { wrong_type: 3 } }
+        yield { records: [6, 7], skipped: { wrong_type: 1, too_old: 2 } }
+      },
+      transform: (raw: unknown, ctx) => numbered(raw as number, ctx),
+    })
+    const out = path.join(dir, 'o.jsonl')
+    const r = await runImport({
+      source,
+      config: {},
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+    })
+    expect(r.report.records).toEqual({ read: 13, staged: 7, filtered: 6, rejected: 0 })
+    expect(r.report.filteredByReason).toEqual({ wrong_type: 4, too_old: 2 })
+    expect(r.report.accounting.ok).toBe(true)
+    expect(r.report.perPartition[0]).toMatchObject({ records: 13, filtered: 6 })
+    expect(readJsonLines(out)).toHaveLength(7)
+  })
+})

@@ -128,10 +128,7 @@ export async function* exportAmplitude(
       page = []
     }
   }
-  if (page.length > 0) yield { lines: page }
-  if (skipped > 0) {
-    ctx.logger.info(
-      `partition ${ctx.partition.key}: ${skipped} records outside the event filters were skipped`,
-    )
-  }
+  // Read, then left out as the user asked: the report counts them as filtered, by this reason.
+  if (page.length > 0 || skipped > 0)
+    yield { lines: page, ...(skipped > 0 ? { skipped: { event_filters: skipped } } : {}) }
 }

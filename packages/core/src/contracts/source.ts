@@ -37,6 +37,12 @@ export interface ExportPage<Raw = unknown> {
    * is staged as a JSON string, so it stays one record.
    */
   lines?: string[]
+  /**
+   * Records the export read and left out on the user's own request (an event filter applied while
+   * reading), by reason: never staged, but counted as read and filtered, so the report accounts for
+   * every record read.
+   */
+  skipped?: Record<string, number>
   cursor?: JsonValue
 }
 

@@ -58,6 +58,9 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
         ? { bytes: p.export.bytes, records: p.export.records }
         : undefined
     const cursor: JsonValue | undefined = resume ? p.export.cursor : undefined
+    // Kept beside the records count: both are committed at the same checkpoints.
+    const skipped: Record<string, number> = resume ? { ...p.export.skipped } : {}
+    const skippedState = () => (Object.keys(skipped).length > 0 ? { skipped: { ...skipped } } : {})
     const writer = await StagedGzipWriter.open(file, resume)
     const scratchDir = paths.scratch(p)
     await mkdir(scratchDir, { recursive: true })
@@ -79,7 +82,12 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
         for (const line of lines)
           if (line.includes('\n')) writer.write(line)
           else writer.writeLine(line)
-        opts.onRecords?.(records.length + lines.length)
+        let left = 0
+        for (const [reason, n] of Object.entries(page.skipped ?? {})) {
+          skipped[reason] = (skipped[reason] ?? 0) + n
+          left += n
+        }
+        opts.onRecords?.(records.length + lines.length + left)
         await writer.maybeFlush()
         if (
           page.cursor !== undefined &&
@@ -91,6 +99,7 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
             status: 'partial',
             bytes: at.bytes,
             records: at.records,
+            ...skippedState(),
             cursor: page.cursor,
           }
           await opts.save()
@@ -106,6 +115,7 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
         attempts: p.export.attempts,
         bytes: at.bytes,
         records: at.records,
+        ...skippedState(),
         sha256: await sha256File(file),
       }
       await opts.save()

@@ -2,7 +2,14 @@ import { createReadStream } from 'node:fs'
 import { mkdir, open, rename } from 'node:fs/promises'
 import path from 'node:path'
 import { writeJsonAtomic } from './atomic-fs.js'
-import { type JobPaths, type JobState, type LoadCheckpoint, loadOrder, partitionLoaded } from './state.js'
+import {
+  exportSkipped,
+  type JobPaths,
+  type JobState,
+  type LoadCheckpoint,
+  loadOrder,
+  partitionLoaded,
+} from './state.js'
 
 export interface JobReport {
   jobId: string
@@ -69,11 +76,12 @@ export function buildReport(
   for (const p of state.partitions) {
     if (p.export.status === 'done') parts.exported++
     if (p.export.status === 'failed') parts.failed++
-    r.read += p.export.status === 'done' ? p.export.records : 0
+    r.read += p.export.status === 'done' ? p.export.records + exportSkipped(p) : 0
     if (p.transform.status !== 'done') continue
     parts.transformed++
     r.staged += p.transform.stagedRecords
-    r.filtered += p.transform.filtered
+    r.filtered += p.transform.filtered + exportSkipped(p)
+    add(filteredByReason, p.export.skipped ?? {})
     r.rejected += p.transform.rejected
     e.staged += p.transform.events
     e.invalid += p.transform.invalidEvents
@@ -124,9 +132,9 @@ export function buildReport(
       key: p.key,
       kind: p.kind,
       export: p.export.status,
-      records: p.export.records,
+      records: p.export.records + exportSkipped(p),
       events: p.transform.events,
-      filtered: p.transform.filtered,
+      filtered: p.transform.filtered + exportSkipped(p),
       rejected: p.transform.rejected,
       loaded: partitionLoaded(p, checkpoint),
       deadLettered: p.load.deadLettered,

@@ -21,6 +21,8 @@ export const PartitionState = z.object({
     status: z.enum(['pending', 'partial', 'done', 'failed']),
     attempts: z.number(),
     records: z.number(),
+    /** Records read but left out by the export (`ExportPage.skipped`), by reason: read and filtered. */
+    skipped: z.record(z.string(), z.number()).optional(),
     bytes: z.number(),
     cursor: Json.optional(),
     sha256: z.string().optional(),
@@ -194,6 +196,13 @@ export function partitionLoaded(p: PartitionState, checkpoint: LoadCheckpoint): 
   return p.load.status === 'done'
     ? p.load.loaded
     : Math.max(0, (checkpoint.lines[p.key] ?? 0) - p.load.deadLettered)
+}
+
+/** Records a partition's export read and left out by request (counted as read and filtered). */
+export function exportSkipped(p: PartitionState): number {
+  let n = 0
+  for (const count of Object.values(p.export.skipped ?? {})) n += count
+  return n
 }
 
 export async function readLoadCheckpoint(paths: JobPaths): Promise<LoadCheckpoint> {

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core'
-import { type JobState, loadJob, partitionLoaded } from '@ph-import/core'
+import { exportSkipped, type JobState, loadJob, partitionLoaded } from '@ph-import/core'
 import { BaseCommand } from '../../base-command.js'
 import { stateFlags } from '../../run/common-flags.js'
 import { dayChart } from '../../ui/day-chart.js'
@@ -55,7 +55,7 @@ export default class JobsShow extends BaseCommand {
         `  status      ${state.status}${state.error ? `: ${state.error.message}` : ''} (runs: ${state.runs})`,
         `  created     ${state.createdAt}   updated ${state.updatedAt}`,
         `  config      ${JSON.stringify(state.config)}`,
-        `  records     ${n(sum((p) => p.export.records))} read, ${n(sum((p) => p.transform.filtered))} filtered, ${n(sum((p) => p.transform.rejected))} rejected`,
+        `  records     ${n(sum((p) => p.export.records + exportSkipped(p)))} read, ${n(sum((p) => p.transform.filtered + exportSkipped(p)))} filtered, ${n(sum((p) => p.transform.rejected))} rejected`,
         `  events      ${n(sum((p) => p.transform.events))} staged, ${n(sum((p) => partitionLoaded(p, checkpoint)))} loaded, ${n(sum((p) => p.load.deadLettered))} dead-lettered`,
         `  rejects     ${Object.keys(rejects).length > 0 ? counts(rejects) : 'none'}`,
         `  job dir     ${paths.dir}`,
@@ -68,7 +68,7 @@ export default class JobsShow extends BaseCommand {
             p.export.status,
             p.transform.status,
             p.load.status,
-            n(p.export.records),
+            n(p.export.records + exportSkipped(p)),
             n(p.transform.events),
             n(partitionLoaded(p, checkpoint)),
             n(p.transform.rejected + p.load.deadLettered),
