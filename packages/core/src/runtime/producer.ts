@@ -93,7 +93,7 @@ function checkRetention(p: PartitionState, now: number, warn: (message: string) 
   for (const day in byDay) if (day < cutoff) old += byDay[day] ?? 0
   if (old === 0) return false
   warn(
-    `partition ${p.key} has ${old.toLocaleString('en-US')} events more than a year old (from ${firstTimestamp.slice(0, 10)}). ` +
+    `partition ${p.key} has ${old.toLocaleString('en-US')} events more than a year old (from ${firstTimestamp.slice(0, 10)}; said once, for the first partition with any, so later ones may have more). ` +
       "PostHog drops events older than the plan's retention as they arrive (Free 1 year, Pay-as-you-go 2, " +
       'Boost 5, Scale and Enterprise 7): check your plan, and import a later range if it keeps less',
   )
