@@ -789,3 +789,26 @@ describe('records an export leaves out by request', () => {
     expect(readJsonLines(out)).toHaveLength(7)
   })
 })
+
+describe('a plan the user declined', () => {
+  it('is not called a resume when it runs later; a run that had started is', async () => {
+    const dir = tempDir()
+    const resumedFlags: boolean[] = []
+    const run = (confirm: boolean) =>
+      runImport({
+        source: testSource,
+        config: base,
+        destination: createFileDestination({ path: path.join(dir, 'o.jsonl') }),
+        stateDir: dir,
+        rate: 1e6,
+        confirm: async () => confirm,
+        onProgress: (e) => {
+          if (e.type === 'plan') resumedFlags.push(e.resumed)
+        },
+      })
+    expect((await run(false)).status).toBe('planned')
+    expect((await run(true)).status).toBe('done')
+    expect((await run(true)).status).toBe('done')
+    expect(resumedFlags).toEqual([false, false, true])
+  })
+})

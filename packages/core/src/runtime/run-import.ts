@@ -124,7 +124,8 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
       type: 'plan',
       jobId,
       jobDir: paths.dir,
-      resumed,
+      // A plan that was declined (or only planned) never ran: running it now is no resume.
+      resumed: resumed && state.runs > 0,
       partitions: state.partitions.length,
       ...(estimate ? { estimate } : {}),
     })
