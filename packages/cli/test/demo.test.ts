@@ -26,5 +26,7 @@ describe('README quick start', () => {
     const received = /received\s+([\d,]+) events, ([\d,]+) unique uuids, 0 duplicates/.exec(r.stdout)
     expect(received?.[1]).toBeDefined()
     expect(received?.[1]).toBe(received?.[2])
+    // The summaries name job directories the demo then removes: it says so.
+    expect(r.stdout).toContain('The job directories named above were temporary and are removed')
   })
 })

@@ -77,8 +77,15 @@ export default class Demo extends BaseCommand {
       )
     } finally {
       await services.close()
-      if (flags['keep-state']) this.out(`\nJob state kept in ${stateDir}`)
-      else await rm(stateDir, { recursive: true, force: true })
+      if (flags['keep-state'])
+        this.out(`\nJob state kept in ${stateDir} (pass --state-dir ${stateDir} to jobs and rejects)`)
+      else {
+        await rm(stateDir, { recursive: true, force: true })
+        // The summaries above name job directories and commands for them: say they are gone.
+        this.out(
+          '\nThe job directories named above were temporary and are removed: pass --keep-state to keep them.',
+        )
+      }
     }
     if (failed > 0) this.exit(EXIT.failed)
   }
