@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
@@ -810,5 +812,45 @@ describe('a plan the user declined', () => {
     expect((await run(true)).status).toBe('done')
     expect((await run(true)).status).toBe('done')
     expect(resumedFlags).toEqual([false, false, true])
+  })
+})
+
+describe("an API's request budget", () => {
+  it('is shared by every job of one data set in the state directory, as the API counts it', async () => {
+    const server = createServer((_req, res) => res.end('[1]'))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    try {
+      const limited = defineSource({
+        name: 'limited',
+        description: 'one request per partition, 1 a second, 100 an hour',
+        config: z.object({ flavour: z.string() }),
+        identity: () => 'project-9',
+        limits: { requestsPerSecond: 1, requestsPerHour: 100 },
+        plan: () => [{ key: 'all', params: {} }],
+        async *export(ctx) {
+          yield { records: await ctx.http.get(url).json<number[]>() }
+        },
+        transform: (raw: unknown, ctx) => numbered(raw as number, ctx),
+      })
+      const dir = tempDir()
+      const run = (flavour: string) =>
+        runImport({
+          source: limited,
+          config: { flavour },
+          destination: createFileDestination({ path: path.join(dir, `${flavour}.jsonl`) }),
+          stateDir: dir,
+        })
+      // Two jobs (another setting each), one project: the second's request waits for the first's second.
+      expect((await run('a')).status).toBe('done')
+      expect((await run('b')).status).toBe('done')
+      const budgets = readdirSync(path.join(dir, 'budgets'))
+      expect(budgets).toHaveLength(1)
+      const { spent } = JSON.parse(readFileSync(path.join(dir, 'budgets', budgets[0] as string), 'utf8'))
+      expect(spent).toHaveLength(2)
+      expect(spent[1] - spent[0]).toBeGreaterThanOrEqual(1000)
+    } finally {
+      server.close()
+    }
   })
 })

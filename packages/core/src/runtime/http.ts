@@ -1,7 +1,7 @@
 import got, { type Got, HTTPError, RequestError } from 'got'
 import { FatalError, PhImportError, RetriableError } from '../contracts/errors.js'
 import type { SourceLimits } from '../contracts/source.js'
-import { WindowBudget } from './rate-limiter.js'
+import { takeTogether, WindowBudget } from './rate-limiter.js'
 
 /** Retry-After is seconds or an HTTP date (RFC 9110); undefined when absent or unreadable. */
 export function parseRetryAfter(
@@ -93,8 +93,9 @@ export function createSourceHttp(options: SourceHttpOptions): { http: Got; spent
     ? new WindowBudget(options.limits.requestsPerHour, 3_600_000, options.spent ?? [])
     : undefined
   const perSecond = options.limits?.requestsPerSecond
-    ? new WindowBudget(options.limits.requestsPerSecond, 1000)
+    ? new WindowBudget(options.limits.requestsPerSecond, 1000, options.spent ?? [])
     : undefined
+  const budgets = [hourly, perSecond].filter((b): b is WindowBudget => b !== undefined)
   const http = got.extend({
     retry: { limit: 0 },
     timeout: { connect: 30_000, response: 300_000 },
@@ -105,8 +106,7 @@ export function createSourceHttp(options: SourceHttpOptions): { http: Got; spent
           // `context.budget: false` lets a connector make a call its API does not count (Engage pages > 0).
           if ((req.context as { budget?: boolean } | undefined)?.budget === false) return
           const signal = req.signal as AbortSignal | undefined
-          await hourly?.take(signal)
-          await perSecond?.take(signal)
+          await takeTogether(budgets, signal)
           options.onRequest?.()
         },
       ],

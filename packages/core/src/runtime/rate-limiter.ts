@@ -104,11 +104,31 @@ export class WindowBudget {
   }
 
   async take(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const delay = this.delayMs()
-      if (delay <= 0) break
-      await this.clock.sleep(delay, signal)
-    }
+    await takeTogether([this], signal)
+  }
+
+  /** Counts a request made now. */
+  record(): void {
     this.stamps.push(this.clock.now())
   }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.clock.sleep(ms, signal)
+  }
+}
+
+/**
+ * Waits until every budget has room, then counts one request in each at the same moment: taken one
+ * after another, the first would count its request before the second's wait, and a saved time would
+ * be earlier than the request it stands for.
+ */
+export async function takeTogether(budgets: readonly WindowBudget[], signal?: AbortSignal): Promise<void> {
+  const first = budgets[0]
+  if (!first) return
+  for (;;) {
+    const delay = Math.max(...budgets.map((b) => b.delayMs()))
+    if (delay <= 0) break
+    await first.sleep(delay, signal)
+  }
+  for (const b of budgets) b.record()
 }

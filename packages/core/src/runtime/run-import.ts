@@ -5,7 +5,7 @@ import { compileMapping, type EventHook } from '../contracts/mapping.js'
 import type { SourceContext } from '../contracts/source.js'
 import { createLogger } from '../util/logger.js'
 import { createRedactor } from '../util/redact.js'
-import { readJsonIfExists, writeJsonAtomic } from './atomic-fs.js'
+import { writeJsonAtomic } from './atomic-fs.js'
 import { DEFAULT_BACKOFF, systemClock } from './backoff.js'
 import { earlierImportsOfTheSameData, stateDirOf } from './earlier-jobs.js'
 import { createSourceHttp } from './http.js'
@@ -17,6 +17,7 @@ import { planJob } from './plan-job.js'
 import { produce, Readiness } from './producer.js'
 import { RateLimiter } from './rate-limiter.js'
 import { assembleRejects, buildReport, writeReport } from './report.js'
+import { readRequestTimes, requestBudgetFile } from './request-budget.js'
 import type { ProgressEvent, RunImportOptions, RunResult } from './run-options.js'
 import { SeenSet } from './seen-set.js'
 import { checkStagedFiles, rebuildEvents } from './staged-check.js'
@@ -80,8 +81,15 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
 
   let state: JobState | undefined
   const limits = typeof source.limits === 'function' ? source.limits(config) : source.limits
-  const budget = await readJsonIfExists<{ spent: number[] }>(paths.budget)
-  const { http, spent } = createSourceHttp({ limits, spent: budget?.spent ?? [] })
+  const budgetFile = requestBudgetFile(
+    stateDirOf(paths.dir),
+    source.name,
+    source.identity?.(config) ?? 'default',
+  )
+  const { http, spent } = createSourceHttp({
+    limits,
+    spent: await readRequestTimes([budgetFile, paths.budget]),
+  })
   const sourceCtx: SourceContext<unknown> = {
     config,
     http,
@@ -94,7 +102,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
   const save = oneAtATime(async () => {
     if (!state) return
     await saveState(paths, state)
-    if (limits?.requestsPerHour) await writeJsonAtomic(paths.budget, { spent: spent() })
+    if (limits?.requestsPerHour) await writeJsonAtomic(budgetFile, { spent: spent() })
   })
 
   try {
