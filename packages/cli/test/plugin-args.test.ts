@@ -52,8 +52,13 @@ describe('a plugin published nowhere', () => {
   it('names both packages a short name was looked up as', () => {
     const error = explainInstallError(['plugins', 'install', 'mixpanl'], notFound('mixpanl'), scoped)
     expect(error.message).toMatch(/^neither @ph-import\/connector-mixpanl nor mixpanl is published/)
+    // A short name might be a third-party connector's: its full name is said.
+    expect(error.message).toContain(
+      'a third-party connector installs by its full name: ph-import plugins install ph-import-connector-mixpanl',
+    )
     const full = explainInstallError(['plugins:add', '@acme/x'], notFound('@acme/x'), scoped)
     expect(full.message).toMatch(/^no package @acme\/x is published/)
+    expect(full.message).not.toContain('third-party')
   })
 
   it('leaves other errors and other commands alone', () => {

@@ -72,4 +72,17 @@ describe('connector plugins', () => {
     const csvHelp = await cli(['csv', '--help'], { cwd: dir, env })
     expect(csvHelp.code).toBe(0)
   })
+
+  it('a plugin missing a dependency is named, with what to do', async () => {
+    const fixture = path.join(FIXTURES, 'connector-missing-dep')
+    const link = await cli(['plugins', 'link', '--no-install', fixture], { cwd: dir, env })
+    expect(link.code, link.stderr).toBe(0)
+    const list = await cli(['connectors'], { cwd: dir, env })
+    // oclif wraps a warning over lines that each start with " ›": read it as one line.
+    const warning = list.stderr.replace(/\s*\n\s*›\s*/g, ' ').replace(/\s+/g, ' ')
+    expect(warning).toContain('connector plugin @ph-import/connector-missing-dep was not loaded')
+    expect(warning).toContain(
+      'a dependency is missing from @ph-import/connector-missing-dep: ask its author to list it in package.json',
+    )
+  })
 })

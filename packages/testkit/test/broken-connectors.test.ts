@@ -59,6 +59,17 @@ const broken: Record<string, { check: string; source: AnySource; says: RegExp }>
     },
     says: /uuids only in the first run/,
   },
+  'random uuids, seen by the resume check': {
+    check: 'resume_after_crash',
+    source: {
+      ...good,
+      transform: (raw, ctx) => {
+        const out = good.transform(raw, ctx)
+        return 'uuid' in out ? { ...out, uuid: randomUUID() } : out
+      },
+    },
+    says: /uuids differ from run to run \(derive them with ctx\.uuid/,
+  },
   'secret logged': {
     check: 'secrets_stay_hidden',
     source: {

@@ -58,7 +58,12 @@ export async function discoverConnectors(
         return { plugin, module, source: mod.default as AnySource }
       } catch (error) {
         const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
-        warnings.push(`connector plugin ${plugin.name} was not loaded: ${reason}`)
+        // A package it imports is not installed: its package.json lacks the dependency.
+        const missing = (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND'
+        const fix = missing
+          ? ` (a dependency is missing from ${plugin.name}: ask its author to list it in package.json, then reinstall with \`ph-import plugins install ${plugin.name}\`)`
+          : ''
+        warnings.push(`connector plugin ${plugin.name} was not loaded: ${reason}${fix}`)
         return undefined
       }
     }),

@@ -25,8 +25,14 @@ export function explainInstallError<E extends Error>(
   if (missing === undefined) return error
   const scoped = scopedName(missing)
   const names = scoped === undefined ? `no package ${missing}` : `neither ${scoped} nor ${missing}`
+  // Third-party connectors are published as ph-import-connector-<name> (docs/authoring.md), a name oclif
+  // does not try for a short one.
+  const short = !missing.startsWith('@') && !missing.startsWith('ph-import-connector-')
+  const fullName = short
+    ? ` (a third-party connector installs by its full name: ph-import plugins install ph-import-connector-${missing})`
+    : ''
   error.message =
-    `${names} is published on the registry npm uses. Check the name; ` +
+    `${names} is published on the registry npm uses. Check the name${fullName}; ` +
     '`ph-import connectors` lists the installed connectors, and a package you packed yourself installs ' +
     'from its file: ph-import plugins install ./<name>-<version>.tgz'
   return error
