@@ -26,6 +26,10 @@ describe('README quick start', () => {
     const received = /received\s+([\d,]+) events, ([\d,]+) unique uuids, 0 duplicates/.exec(r.stdout)
     expect(received?.[1]).toBeDefined()
     expect(received?.[1]).toBe(received?.[2])
+    // Mixpanel's merges give an $identify beside the event: the summary says why events outnumber records.
+    expect(r.stdout).toMatch(
+      /=== mixpanel ===[\s\S]*?events {6}[\d,]+ loaded, .*\(([\d,]+) events made from ([\d,]+) records\)/,
+    )
     // The summaries name job directories the demo then removes: it says so.
     expect(r.stdout).toContain('The job directories named above were temporary and are removed')
   })

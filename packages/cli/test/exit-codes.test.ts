@@ -253,7 +253,8 @@ describe('exit codes and messages', () => {
       const r = await cli(['resume', jobId as string], { cwd: dir, env })
       expect(r.code).toBe(0)
       expect(r.stdout).toContain(`Job ${jobId} is done: nothing left to resume`)
-      expect(r.stdout).toMatch(/events\s+\d+ loaded/)
+      // A dry run's events went to a file: written, not loaded.
+      expect(r.stdout).toMatch(/events\s+\d+ written, 0 dead-lettered/)
       const json = await cli(['resume', jobId as string, '--json'], { cwd: dir, env })
       expect(json.code).toBe(0)
       expect(JsonLine.parse(JSON.parse(json.stdout.trim()))).toMatchObject({

@@ -1,4 +1,5 @@
 import type { JobReport } from '@ph-import/core'
+import { DRY_RUN_DESTINATION } from '../run/destinations.js'
 import { counts, duration, n } from './format.js'
 
 const STATUS: Record<string, string> = {
@@ -14,11 +15,15 @@ const STATUS: Record<string, string> = {
 export function formatReport(report: JobReport, extra: { outputFile?: string } = {}): string {
   const e = report.events
   const r = report.records
+  // A dry run's events went to a file: "loaded" would read as sent to PostHog.
+  const verb = report.destination === DRY_RUN_DESTINATION ? 'written' : 'loaded'
+  // Records and events differ when a record gives several events (a Mixpanel merge adds an $identify).
+  const made = e.staged !== r.staged ? ` (${n(e.staged)} events made from ${n(r.staged)} records)` : ''
   const lines = [
     `${report.source} job ${report.jobId}: ${STATUS[report.status] ?? report.status} in ${duration(report.durationMs / 1000)}`,
-    `  partitions  ${report.partitions.loaded}/${report.partitions.total} loaded${report.partitions.failed ? `, ${report.partitions.failed} failed` : ''}`,
+    `  partitions  ${report.partitions.loaded}/${report.partitions.total} ${verb}${report.partitions.failed ? `, ${report.partitions.failed} failed` : ''}`,
     `  records     ${n(r.read)} read, ${n(r.staged)} staged, ${n(r.filtered)} filtered, ${n(r.rejected)} rejected`,
-    `  events      ${n(e.loaded)} loaded, ${n(e.deadLettered)} dead-lettered, ${n(e.pending)} pending`,
+    `  events      ${n(e.loaded)} ${verb}, ${n(e.deadLettered)} dead-lettered, ${n(e.pending)} pending${made}`,
   ]
   if (r.filtered > 0) lines.push(`  filtered    ${counts(report.filteredByReason)}`)
   const rejected = Object.values(report.rejectsByCode).reduce((a, b) => a + b, 0)
