@@ -854,3 +854,38 @@ describe("an API's request budget", () => {
     }
   })
 })
+
+describe('a source API that cannot be reached', () => {
+  it('fails the job after a few tries when it never answered in the run, naming the cause, resumable', async () => {
+    // A port nothing listens on: connections are refused.
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    let attempts = 0
+    const source = defineSource({
+      name: 'faraway',
+      description: 'an API at a wrong host',
+      config: z.object({}),
+      plan: () => [1, 2, 3].map((n) => ({ key: `day-${n}`, params: {} })),
+      async *export(ctx) {
+        attempts++
+        yield { records: await ctx.http.get(`http://127.0.0.1:${port}/`).json<number[]>() }
+      },
+      transform: (raw: unknown, ctx) => numbered(raw as number, ctx),
+    })
+    const dir = tempDir()
+    const r = await runImport({
+      source,
+      config: {},
+      destination: createFileDestination({ path: path.join(dir, 'o') }),
+      stateDir: dir,
+      backoff: { baseMs: 1, maxMs: 5, maxAttempts: 10 },
+    })
+    expect(r.status).toBe('failed')
+    expect(r.report.error?.message).toMatch(/^cannot reach the faraway API: .*ECONNREFUSED/)
+    expect(r.report.error?.hint).toMatch(/check the host \(--base-url, or the region\)/)
+    // Three tries of the first partition, not ten of each.
+    expect(attempts).toBe(3)
+  })
+})

@@ -37,10 +37,11 @@ export interface DeliverOptions {
 }
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
-const UNREACHABLE_ATTEMPTS = 3
+/** Attempts before a host that never answered in this run is taken as a wrong host (destination or source). */
+export const UNREACHABLE_ATTEMPTS = 3
 
 /** The network error code somewhere in an error's cause chain (fetch wraps it twice). */
-function networkCode(error: unknown): string | undefined {
+export function networkCode(error: unknown): string | undefined {
   let current: unknown = error
   for (let depth = 0; depth < 6 && current; depth++) {
     const code = (current as { code?: unknown }).code

@@ -1,9 +1,10 @@
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { errorKind, type PhImportError, type SplitPartition } from '../contracts/errors.js'
+import { errorKind, FatalError, type PhImportError, type SplitPartition } from '../contracts/errors.js'
 import type { AnySource, JsonValue, SourceContext } from '../contracts/source.js'
 import { sha256File } from './atomic-fs.js'
 import { type BackoffPolicy, backoffDelay, type Clock, type RetryReason } from './backoff.js'
+import { networkCode, UNREACHABLE_ATTEMPTS } from './deliver.js'
 import { classifySourceError } from './http.js'
 import { StagedGzipWriter } from './staged-file.js'
 import { type JobPaths, type PartitionState, toPartition } from './state.js'
@@ -20,6 +21,11 @@ export interface ExportStageOptions {
   onRetry?(error: PhImportError, attempt: number, delayMs: number): void
   /** Minimum time between mid-partition checkpoints. */
   checkpointEveryMs?: number
+  /**
+   * Shared across partitions: whether the source has answered in this run. An API host that never did
+   * and cannot be reached (a wrong --base-url or region) fails after a few tries, not ten per partition.
+   */
+  reach?: { answered: boolean }
 }
 
 export type ExportOutcome =
@@ -76,6 +82,7 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
       })
       for await (const page of pages) {
         if (context.signal.aborted) throw context.signal.reason
+        if (opts.reach) opts.reach.answered = true
         const { records = [], lines = [] } = page
         for (const record of records) writer.write(record)
         // A newline inside would split one record in two: such a line is staged as a JSON string.
@@ -129,6 +136,13 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
       const kind = errorKind(error)
       if (kind === 'split_partition') return { status: 'split', error: error as SplitPartition }
       if (kind === 'fatal' || kind === 'config') throw error
+      const unreachable = opts.reach && !opts.reach.answered ? networkCode(error) : undefined
+      if (unreachable && p.export.attempts >= UNREACHABLE_ATTEMPTS) {
+        throw new FatalError(`cannot reach the ${source.name} API: ${error.message}`, {
+          cause: error,
+          hint: 'check the host (--base-url, or the region) and that it is up, then re-run the same command: it resumes',
+        })
+      }
       if (p.export.attempts >= opts.backoff.maxAttempts) {
         p.export = { ...p.export, status: 'failed', error: error.message }
         await opts.save()

@@ -123,6 +123,8 @@ export async function produce(deps: ProducerDeps): Promise<void> {
     hooks,
   } = deps
   const deferredFor = (p: PartitionState) => deps.readiness.of(p)
+  // Whether the source answered in this run, across partitions (see ExportStageOptions.reach).
+  const reach = { answered: false }
   const exported: Array<{
     partition: Partition
     records: number
@@ -163,6 +165,7 @@ export async function produce(deps: ProducerDeps): Promise<void> {
         clock,
         save,
         checkpointEveryMs: deps.exportCheckpointMs,
+        reach,
         onRecords: (n) => {
           stats.read += n
         },
