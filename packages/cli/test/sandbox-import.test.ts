@@ -129,6 +129,8 @@ describe('importing into the sandbox', () => {
     )
     const run = await cli(['csv', '--files', 'broken.csv', '--state-dir', 'state3'], { cwd: dir, env })
     expect(run.code).toBe(0)
+    // The summary names the events it made, most frequent first.
+    expect(run.stdout).toContain('  by name     ok: 1\n')
     const jobId = /(csv-\w+)/.exec(run.stdout)?.[1] ?? ''
     // `jobs` counts them, and tells a dry run from the import.
     await cli(['csv', '--files', 'broken.csv', '--state-dir', 'state3', '--dry-run'], { cwd: dir, env })

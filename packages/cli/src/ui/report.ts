@@ -25,6 +25,12 @@ export function formatReport(report: JobReport, extra: { outputFile?: string } =
     `  records     ${n(r.read)} read, ${n(r.staged)} staged, ${n(r.filtered)} filtered, ${n(r.rejected)} rejected`,
     `  events      ${n(e.loaded)} ${verb}, ${n(e.deadLettered)} dead-lettered, ${n(e.pending)} pending${made}`,
   ]
+  // The names, most frequent first: a dry run is where a wrong or unmapped name shows.
+  const names = Object.entries(report.eventsByName).sort(([, a], [, b]) => b - a)
+  if (names.length > 0) {
+    const shown = counts(Object.fromEntries(names.slice(0, 8)))
+    lines.push(`  by name     ${shown}${names.length > 8 ? `, and ${n(names.length - 8)} more names` : ''}`)
+  }
   if (r.filtered > 0) lines.push(`  filtered    ${counts(report.filteredByReason)}`)
   const rejected = Object.values(report.rejectsByCode).reduce((a, b) => a + b, 0)
   if (rejected > 0) lines.push(`  rejected    ${counts(report.rejectsByCode)}`)
