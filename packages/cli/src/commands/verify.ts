@@ -116,7 +116,7 @@ export default class Verify extends BaseCommand {
     else if (v.over.length > 0)
       lines.push(
         '',
-        `Days over hold other events with $import_source = ${importSource} (another import of it).`,
+        `Days over hold other events with $import_source = ${importSource}: another import (\`ph-import jobs\` lists this directory's). If it sent the same data with other settings, those events are in PostHog twice: see "Changing settings after an import" in docs/migrating.md.`,
       )
     this.out(lines.join('\n'), json)
     if (v.short.length > 0) this.exit(EXIT.failed)
