@@ -68,7 +68,7 @@ export default class Sandbox extends BaseCommand {
           : []),
         '',
         'Then count a job in the sandbox, day by day, through its query API:',
-        `POSTHOG_PERSONAL_API_KEY=${DEFAULT_PERSONAL_API_KEY} POSTHOG_PROJECT_ID=${SANDBOX_PROJECT_ID} ph-import verify amplitude`,
+        `POSTHOG_PERSONAL_API_KEY=${DEFAULT_PERSONAL_API_KEY} POSTHOG_PROJECT_ID=${SANDBOX_PROJECT_ID} ph-import verify <job id the import printed>`,
         '',
         'Ctrl-C stops everything.',
       ].join('\n'),
