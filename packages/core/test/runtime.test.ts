@@ -889,3 +889,34 @@ describe('a source API that cannot be reached', () => {
     expect(attempts).toBe(3)
   })
 })
+
+describe('the time estimate', () => {
+  it('is given for what is left to export, and not at all when nothing is', async () => {
+    const source = defineSource({
+      name: 'estimated',
+      description: 'two partitions, a minute each',
+      config: z.object({}),
+      plan: () => [1, 2].map((n) => ({ key: `p${n}`, params: {} })),
+      async *export() {
+        yield { records: [1] }
+      },
+      transform: (raw: unknown, ctx) => numbered(raw as number, ctx),
+      estimate: (partitions) => ({ seconds: 60 * partitions.length, note: `${partitions.length} queries` }),
+    })
+    const dir = tempDir()
+    const estimates: unknown[] = []
+    const run = () =>
+      runImport({
+        source,
+        config: {},
+        destination: createFileDestination({ path: path.join(dir, 'o.jsonl') }),
+        stateDir: dir,
+        onProgress: (e) => {
+          if (e.type === 'plan') estimates.push(e.estimate)
+        },
+      })
+    await run()
+    await run()
+    expect(estimates).toEqual([{ seconds: 120, note: '2 queries' }, undefined])
+  })
+})

@@ -124,10 +124,9 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
       // The plan is on disk before the first export request.
       await save()
     }
-    const estimate = source.estimate?.(
-      state.partitions.filter((p) => p.export.status !== 'done'),
-      config,
-    )
+    // Nothing left to export (a resume of a job that only loads now): no estimate of zero queries.
+    const toExport = state.partitions.filter((p) => p.export.status !== 'done')
+    const estimate = toExport.length > 0 ? source.estimate?.(toExport, config) : undefined
     emit({
       type: 'plan',
       jobId,
