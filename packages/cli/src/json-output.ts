@@ -59,6 +59,8 @@ export const JsonLine = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('warning'), message: z.string() }),
   z.looseObject({
     type: z.literal('stats'),
+    partitionsExported: z.number(),
+    partitionsTransformed: z.number(),
     partitionsDone: z.number(),
     partitionsTotal: z.number(),
     recordsRead: z.number(),

@@ -10,7 +10,6 @@ type Stats = Extract<ProgressEvent, { type: 'stats' }>
  * otherwise, or every event as one JSON line on stdout with --json.
  */
 export function createProgress(mode: ProgressMode, options: { plainEveryMs?: number } = {}) {
-  const stageDone = { export: 0, transform: 0, load: 0 }
   let total = 0
   let last: Stats | undefined
   let lastPlain = 0
@@ -22,7 +21,7 @@ export function createProgress(mode: ProgressMode, options: { plainEveryMs?: num
   const line = (s: Stats) => {
     const eta = s.etaSeconds === null ? '' : ` · ETA ${duration(s.etaSeconds)}`
     return (
-      `export ${stageDone.export}/${total} · transform ${stageDone.transform}/${total} · load ${s.partitionsDone}/${s.partitionsTotal}` +
+      `export ${s.partitionsExported}/${total} · transform ${s.partitionsTransformed}/${total} · load ${s.partitionsDone}/${s.partitionsTotal}` +
       ` | read ${n(s.recordsRead)} · loaded ${n(s.eventsLoaded)} · rejected ${n(s.deadLettered)}` +
       ` | ${n(s.eventsPerSecond)} ev/s${s.rate >= UNPACED_RATE ? '' : ` (limit ${n(s.rate)})`}${eta}`
     )
@@ -55,7 +54,6 @@ export function createProgress(mode: ProgressMode, options: { plainEveryMs?: num
           total = e.partitions
           return
         case 'partition':
-          if (e.status === 'done' && e.stage !== 'load') stageDone[e.stage]++
           if (e.status === 'split') total = Math.max(total, total + 1)
           if (e.status === 'failed') note(`! ${e.stage} of ${e.key} failed: ${e.detail ?? ''}`)
           return

@@ -26,6 +26,9 @@ export type ProgressEvent =
   | { type: 'warning'; message: string }
   | {
       type: 'stats'
+      /** Partitions exported and transformed, from the job's state (a resume counts earlier runs' too). */
+      partitionsExported: number
+      partitionsTransformed: number
       partitionsDone: number
       partitionsTotal: number
       recordsRead: number

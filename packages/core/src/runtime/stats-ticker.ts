@@ -1,6 +1,6 @@
 import type { RateLimiter } from './rate-limiter.js'
 import type { ProgressEvent } from './run-options.js'
-import type { JobState, LoadCheckpoint } from './state.js'
+import { exportSkipped, type JobState, type LoadCheckpoint, partitionLoaded } from './state.js'
 
 /** Running totals shared by the stages; the ticker turns them into `stats` progress events. */
 export interface JobStats {
@@ -14,13 +14,11 @@ export interface JobStats {
 export function resumedStats(state: JobState, checkpoint: LoadCheckpoint): JobStats {
   const stats = { read: 0, staged: 0, loaded: 0, dead: 0 }
   for (const p of state.partitions) {
+    // Counted as the summary counts them: a resumed run's progress starts where the last one stopped.
+    if (p.export.status !== 'pending') stats.read += p.export.records + exportSkipped(p)
     stats.staged += p.transform.events
-    stats.loaded += p.load.loaded
+    stats.loaded += partitionLoaded(p, checkpoint)
     stats.dead += p.load.deadLettered
-  }
-  for (const [key, line] of Object.entries(checkpoint.lines)) {
-    const p = state.partitions.find((x) => x.key === key)
-    if (p && p.load.status !== 'done') stats.loaded += line
   }
   return stats
 }
@@ -42,6 +40,8 @@ export function startStatsTicker(
     const remaining = stats.staged - stats.loaded - stats.dead
     emit({
       type: 'stats',
+      partitionsExported: state.partitions.filter((p) => p.export.status === 'done').length,
+      partitionsTransformed: state.partitions.filter((p) => p.transform.status === 'done').length,
       partitionsDone: state.partitions.filter((p) => p.load.status === 'done').length,
       partitionsTotal: state.partitions.length,
       recordsRead: stats.read,

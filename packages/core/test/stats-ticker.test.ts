@@ -1,0 +1,23 @@
+import { expect, it } from 'vitest'
+import { type JobState, newPartitionState } from '../src/runtime/state.js'
+import { resumedStats } from '../src/runtime/stats-ticker.js'
+
+it("a resumed run's progress starts where the last run stopped: read, staged and loaded as the summary counts them", () => {
+  const done = newPartitionState({ key: 'a', params: {} }, 0)
+  done.export = { status: 'done', attempts: 1, records: 100, bytes: 1, skipped: { event_filters: 20 } }
+  done.transform.status = 'done'
+  done.transform.events = 100
+  done.load = { status: 'done', loaded: 98, deadLettered: 2 }
+  const half = newPartitionState({ key: 'b', params: {} }, 1)
+  half.export = { status: 'done', attempts: 1, records: 50, bytes: 1 }
+  half.transform.status = 'done'
+  half.transform.events = 50
+  half.load.deadLettered = 1
+  const partial = newPartitionState({ key: 'c', params: {} }, 2)
+  partial.export = { status: 'partial', attempts: 1, records: 30, bytes: 1, cursor: 'x' }
+  const pending = newPartitionState({ key: 'd', params: {} }, 3)
+  const state = { partitions: [done, half, partial, pending] } as unknown as JobState
+  // The load checkpoint has passed 21 lines of b, one of them dead-lettered.
+  const stats = resumedStats(state, { lines: { b: 21 }, updatedAt: '' })
+  expect(stats).toEqual({ read: 120 + 50 + 30, staged: 150, loaded: 98 + 20, dead: 3 })
+})
