@@ -98,6 +98,8 @@ describe('importing into the sandbox', () => {
       env,
     })
     expect(exported.stdout).toMatch(/transform\s+event_too_large\s+1/)
+    // The example is cut visibly at 100 characters; the whole message is in the file.
+    expect(exported.stdout).toMatch(/event_too_large\s+1\s+event is \d+ bytes serialized.{60,}…\n/)
     // What mends it, and the retry command, since a mapping can mend it.
     expect(exported.stdout).toMatch(
       /event_too_large: PostHog keeps events under 1 MB: drop the largest properties/,

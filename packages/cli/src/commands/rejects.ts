@@ -76,7 +76,7 @@ export default class Rejects extends BaseCommand {
               `Job ${job.state.jobId}: ${n(summary.total)} rejects (${job.rejectsFile})`,
               table(
                 ['STAGE', 'CODE', 'COUNT', 'EXAMPLE'],
-                advised.map((r) => [r.stage, r.code, n(r.count), r.example.slice(0, 100)]),
+                advised.map((r) => [r.stage, r.code, n(r.count), clip(r.example, 100)]),
               ),
               ...(first.output ? [`Exported to ${first.output}`] : []),
               '',
@@ -141,4 +141,9 @@ function whatToDo(codes: ReadonlyArray<{ code: string } & Partial<RejectAdvice>>
     lines.push(`Then send them again: ph-import rejects ${jobId} --retry [--mapping <file>]${only}`)
   }
   return lines
+}
+
+/** A long example is cut visibly: the whole message is in the rejects file (`--output`). */
+function clip(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text
 }
