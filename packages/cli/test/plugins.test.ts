@@ -82,7 +82,7 @@ describe('connector plugins', () => {
     const warning = list.stderr.replace(/\s*\n\s*›\s*/g, ' ').replace(/\s+/g, ' ')
     expect(warning).toContain('connector plugin @ph-import/connector-missing-dep was not loaded')
     expect(warning).toContain(
-      'a dependency is missing from @ph-import/connector-missing-dep: ask its author to list it in package.json',
+      'a dependency is missing from @ph-import/connector-missing-dep: ask its author to list ph-import-test-package-that-is-not-installed in package.json',
     )
   })
 })

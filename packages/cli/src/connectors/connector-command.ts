@@ -13,11 +13,9 @@ type Flags = SendFlagValues & { mapping?: string; transform?: string } & Record<
 function examplesFor(connector: Connector, fields: readonly ConfigField[]): string[] {
   const required = fields.filter((f) => f.required && !f.secret && !f.env)
   const args = required.map((f) => `--${f.flag} ${f.kind === 'number' ? '1' : `<${f.flag}>`}`).join(' ')
-  // Required secrets; where every secret is optional they are alternatives (Mixpanel's service account or
-  // API secret): the first stands for them.
-  const secrets = fields.filter((f) => f.secret && f.env)
-  const needed = secrets.filter((f) => f.required)
-  const envs = (needed.length > 0 ? needed : secrets.slice(0, 1)).map((f) => `${f.env}=...`)
+  // Required secrets only: where every secret is optional they are alternatives with flags of their own
+  // (Mixpanel's service account needs a username and a project id), which the flag list shows.
+  const envs = fields.filter((f) => f.secret && f.env && f.required).map((f) => `${f.env}=...`)
   const prefix = envs.length > 0 ? `${envs.join(' ')} ` : ''
   return [
     `${prefix}POSTHOG_PROJECT_API_KEY=phc_... <%= config.bin %> ${connector.name} ${args} --posthog-host eu`,

@@ -58,11 +58,13 @@ export async function discoverConnectors(
         return { plugin, module, source: mod.default as AnySource }
       } catch (error) {
         const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
-        // A package it imports is not installed: its package.json lacks the dependency.
-        const missing = (error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND'
-        const fix = missing
-          ? ` (a dependency is missing from ${plugin.name}: ask its author to list it in package.json, then reinstall with \`ph-import plugins install ${plugin.name}\`)`
-          : ''
+        // A package it imports is not installed: its package.json lacks the dependency. (A file of its own
+        // that is missing, as in a linked plugin not built yet, is "Cannot find module", naming the file.)
+        const missingPackage = /^Cannot find package '([^']+)'/.exec(reason ?? '')?.[1]
+        const fix =
+          missingPackage && missingPackage !== '@ph-import/core'
+            ? ` (a dependency is missing from ${plugin.name}: ask its author to list ${missingPackage} in package.json, then reinstall it)`
+            : ''
         warnings.push(`connector plugin ${plugin.name} was not loaded: ${reason}${fix}`)
         return undefined
       }

@@ -10,7 +10,6 @@ type Stats = Extract<ProgressEvent, { type: 'stats' }>
  * otherwise, or every event as one JSON line on stdout with --json.
  */
 export function createProgress(mode: ProgressMode, options: { plainEveryMs?: number } = {}) {
-  let total = 0
   let last: Stats | undefined
   let lastPlain = 0
   let live = false
@@ -21,7 +20,7 @@ export function createProgress(mode: ProgressMode, options: { plainEveryMs?: num
   const line = (s: Stats) => {
     const eta = s.etaSeconds === null ? '' : ` · ETA ${duration(s.etaSeconds)}`
     return (
-      `export ${s.partitionsExported}/${total} · transform ${s.partitionsTransformed}/${total} · load ${s.partitionsDone}/${s.partitionsTotal}` +
+      `export ${s.partitionsExported}/${s.partitionsTotal} · transform ${s.partitionsTransformed}/${s.partitionsTotal} · load ${s.partitionsDone}/${s.partitionsTotal}` +
       ` | read ${n(s.recordsRead)} · loaded ${n(s.eventsLoaded)} · rejected ${n(s.deadLettered)}` +
       ` | ${n(s.eventsPerSecond)} ev/s${s.rate >= UNPACED_RATE ? '' : ` (limit ${n(s.rate)})`}${eta}`
     )
@@ -51,10 +50,8 @@ export function createProgress(mode: ProgressMode, options: { plainEveryMs?: num
       }
       switch (e.type) {
         case 'plan':
-          total = e.partitions
           return
         case 'partition':
-          if (e.status === 'split') total = Math.max(total, total + 1)
           if (e.status === 'failed') note(`! ${e.stage} of ${e.key} failed: ${e.detail ?? ''}`)
           return
         case 'retry':
@@ -64,7 +61,6 @@ export function createProgress(mode: ProgressMode, options: { plainEveryMs?: num
           note(`Warning: ${e.message}`)
           return
         case 'stats':
-          total = e.partitionsTotal
           render(e)
           return
         case 'done':

@@ -4,8 +4,9 @@ import type { RejectAdvice } from '@ph-import/core'
 export const amplitudeRejectCodes: Readonly<Record<string, RejectAdvice>> = {
   missing_event_name: { remedy: 'input', advice: 'Amplitude exported the event without an event_type' },
   missing_distinct_id: {
-    remedy: 'config',
-    advice: 'add amplitude_id to --distinct-id-from (tried after user_id and device_id), then import again',
+    remedy: 'retry',
+    advice:
+      "add amplitude_id to the mapping file's source.distinctIdFrom (after user_id and device_id), then retry",
   },
   invalid_timestamp: { remedy: 'input', advice: 'Amplitude exported the event without a readable time' },
 }

@@ -4,7 +4,7 @@ import { type AcmeConfig, RawAcmeEvent } from './schema.js'
 /** What a user can do about each reason code below (`ph-import rejects` prints it). */
 export const acmeRejectCodes = {
   unexpected_shape: {
-    remedy: 'input',
+    remedy: 'report',
     advice: 'the API returned a record of another shape: report it to the connector author',
   },
   missing_user: {
