@@ -13,6 +13,7 @@ import {
   RetriableError,
   SplitPartition,
 } from '../src/contracts/errors.js'
+import { MappingConfig } from '../src/contracts/mapping.js'
 import {
   type AnySource,
   defineSource,
@@ -20,6 +21,7 @@ import {
   type TransformContext,
 } from '../src/contracts/source.js'
 import { createFileDestination } from '../src/destinations/file.js'
+import { createPostHogDestination } from '../src/destinations/posthog/index.js'
 import { runImport } from '../src/runtime/run-import.js'
 import { toIsoTimestamp } from '../src/util/time.js'
 // @ts-expect-error plain ESM fixture shared with child processes
@@ -562,7 +564,6 @@ describe('re-processing rejects in their own partitions', () => {
 
 describe('environment failures read clearly', () => {
   it('a destination that has never answered and refuses connections fails fast, resumable', async () => {
-    const { createPostHogDestination } = await import('../src/destinations/posthog/index.js')
     const { createServer } = await import('node:net')
     // A port that was free a moment ago: nothing listens there now.
     const server = createServer().listen(0, '127.0.0.1')
@@ -718,17 +719,27 @@ describe('a new job over data another job already sent', () => {
       yield { records: [1, 2, 3] }
     },
     transform: (raw: unknown, ctx) => numbered(raw as number, ctx),
+    eventShapingConfig: ['timezone'],
   })
-  const sink: Destination = { name: 'memory', describe: () => 'PostHog memory', async send() {} }
+  const sink = (project = 'one'): Destination => ({
+    name: 'memory',
+    describe: () => 'PostHog memory',
+    target: () => project,
+    async send() {},
+  })
 
   it('warns, naming the job and the settings that differ, only where ranges overlap and events were sent', async () => {
     const dir = tempDir()
-    const run = async (config: Record<string, string>, extra: { checkEarlierJobs?: boolean } = {}) => {
+    const run = async (
+      config: Record<string, string>,
+      extra: { checkEarlierJobs?: boolean; mapping?: MappingConfig } = {},
+      project = 'one',
+    ) => {
       const warnings: string[] = []
       const r = await runImport({
         source: ranged,
         config,
-        destination: sink,
+        destination: sink(project),
         stateDir: dir,
         rate: 1e6,
         onProgress: (e) => {
@@ -743,12 +754,15 @@ describe('a new job over data another job already sent', () => {
     const january = { start: '2024-01-01', end: '2024-01-10' }
     const first = await run(january)
     expect(first.warnings).toEqual([])
+    // A longer range with the same settings: the same uuids, the same events.
+    expect((await run({ start: '2024-01-01', end: '2024-01-20' })).warnings).toEqual([])
     // The same data set, one flag corrected: a new job, which would send the range a second time.
     const second = await run({ ...january, timezone: 'America/Los_Angeles' })
-    expect(second.warnings).toHaveLength(1)
-    expect(second.warnings[0]).toMatch(
+    // One warning for each earlier job in UTC (the first, and the longer range).
+    expect(second.warnings).toHaveLength(2)
+    expect(second.warnings.find((w) => w.includes(first.jobId))).toMatch(
       new RegExp(
-        `^job ${first.jobId} already sent 3 events of this data set to PostHog memory, with other settings \\(settings differ: timezone UTC → America/Los_Angeles\\)`,
+        `^job ${first.jobId} already sent 3 events of this data set to PostHog memory, with other settings \\(timezone UTC → America/Los_Angeles\\)`,
       ),
     )
     // The same command again resumes its own job: nothing to warn about.
@@ -760,6 +774,12 @@ describe('a new job over data another job already sent', () => {
     // A rejects retry means to send what the first job did not.
     const retry = await run({ ...january, timezone: 'Asia/Tokyo' }, { checkEarlierJobs: false })
     expect(retry.warnings).toEqual([])
+    // Another project: no copy there.
+    expect((await run({ ...january, timezone: 'Europe/Paris' }, {}, 'two')).warnings).toEqual([])
+    // Another mapping may rename events.
+    const renamed = MappingConfig.parse({ events: { rename: { e: 'E' } } })
+    const mapped = await run({ start: '2024-01-01', end: '2024-01-05' }, { mapping: renamed })
+    expect(mapped.warnings.some((w) => w.includes('with other settings (the mapping file)'))).toBe(true)
   })
 })
 
@@ -918,5 +938,31 @@ describe('the time estimate', () => {
     await run()
     await run()
     expect(estimates).toEqual([{ seconds: 120, note: '2 queries' }, undefined])
+  })
+})
+
+describe('two destinations that describe alike', () => {
+  it('are two jobs when their targets differ (two PostHog projects on one host): the second sends everything', async () => {
+    const dir = tempDir()
+    const sent = new Map<string, number>()
+    const project = (key: string): Destination => ({
+      name: 'posthog',
+      describe: () => 'PostHog https://us.i.posthog.com',
+      target: () => `project-key:${key}`,
+      async send(batch) {
+        sent.set(key, (sent.get(key) ?? 0) + batch.lines.length)
+      },
+    })
+    const run = (key: string) =>
+      runImport({ source: testSource, config: base, destination: project(key), stateDir: dir, rate: 1e6 })
+    const staging = await run('staging')
+    const prod = await run('prod')
+    expect(prod.jobId).not.toBe(staging.jobId)
+    expect(sent.get('prod')).toBe(sent.get('staging'))
+    expect(sent.get('prod')).toBe(expectedValidIds(base).length)
+    // The PostHog destination's target is a digest of the key, never the key.
+    const target = createPostHogDestination({ host: 'us', apiKey: 'phc_secret_project_key' }).target?.()
+    expect(target).toMatch(/^project-key:[0-9a-f]{16}$/)
+    expect(JSON.stringify(readFileSync(path.join(prod.jobDir, 'state.json'), 'utf8'))).not.toContain('phc_')
   })
 })

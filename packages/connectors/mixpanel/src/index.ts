@@ -40,6 +40,8 @@ export const mixpanelSource = defineSource<typeof MixpanelConfig, RawMixpanelRec
   export: (ctx) => (isEventsPartition(ctx.partition) ? exportEvents(ctx) : exportProfiles(ctx)),
   transform: transformMixpanel,
   rejectCodes: mixpanelRejectCodes,
+  // A project's day boundaries move every timestamp: a re-run with it corrected is a second copy.
+  eventShapingConfig: ['timezone'],
   replan: replanWindows,
   estimate: estimateDuration,
 })

@@ -26,6 +26,12 @@ export interface Destination {
   readonly name: string
   /** Where events go, for the plan summary (never includes a key). */
   describe(): string
+  /**
+   * What tells apart destinations that `describe` alike (two PostHog projects behind one host): a digest,
+   * never a key. Hashed into the job id and kept in the job's state, so an import into another project is
+   * another job, not a resume of the first one's.
+   */
+  target?(): string
   send(batch: EventBatch, options: { signal: AbortSignal }): Promise<void>
   /**
    * False for a destination with no rate limit to respect (a file): the job is then paced only if the

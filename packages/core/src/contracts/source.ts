@@ -152,6 +152,14 @@ export interface SourceDefinition<Schema extends z.ZodType = z.ZodType, Raw = un
    * (`invalid_utf8`, `unparsable_line`, …), and an entry here replaces core's for this connector.
    */
   rejectCodes?: Readonly<Record<string, RejectAdvice>>
+  /**
+   * Optional: the config fields that change an event's time, name or person (a time zone, an event-name
+   * map, the field a distinct id comes from). A new job over data an earlier one sent to the same project
+   * that differs in one of them would leave PostHog with two copies of the events it changes, so the
+   * runtime warns before it starts. Fields that only choose or fetch records (filters, rates, hosts) are
+   * not listed.
+   */
+  eventShapingConfig?: readonly string[]
   /** Optional: reshape pending partitions from observed volume (grow small windows, split big ones). */
   replan?(ctx: ReplanContext<z.output<Schema>>): Partition[] | undefined
   /** Optional: how long the plan will take given the source's budget, shown before starting. */

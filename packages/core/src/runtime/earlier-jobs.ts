@@ -1,4 +1,5 @@
 import path from 'node:path'
+import type { AnySource } from '../contracts/source.js'
 import { listJobs } from './jobs.js'
 import { JobPaths, type JobState, readState } from './state.js'
 
@@ -9,11 +10,12 @@ function shown(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text
 }
 
-/** The public config keys whose values differ, start and end aside (a range is compared by overlap). */
-function differences(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
-    (k) => k !== 'start' && k !== 'end',
-  )
+/** The keys among `keys` whose values differ between two public configs. */
+function differences(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+  keys: readonly string[],
+): string[] {
   return keys
     .filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
     .map((k) => `${k} ${shown(a[k])} → ${shown(b[k])}`)
@@ -28,25 +30,35 @@ function rangesOverlap(a: Record<string, unknown>, b: Record<string, unknown>): 
 }
 
 /**
- * Warnings for a new job whose data set another job in the same state directory has already sent to the
- * same destination, over an overlapping range, with other settings. Both are real jobs, so their events
- * do not share uuids where the settings change them, and where they change an event's time, name or
- * person PostHog keeps both copies: a user who re-runs with one corrected flag would duplicate the data
- * set without a word. (The same command resumes its own job, which is never counted here.)
+ * Warnings for a new job over a data set another job in the same state directory already sent to the same
+ * destination and project, over an overlapping range, with a setting that changes events' time, name or
+ * person: the connector's `eventShapingConfig` fields, or the mapping. PostHog keeps one copy of an
+ * event only when uuid, name, timestamp and person all match, so such a re-run with one corrected flag
+ * would duplicate the data set without a word. Nothing is said for other changes (a rate, a window, a
+ * filter, a range), which leave every event as it was, nor for sources without an `identity` (files:
+ * their data set is not named), nor for the same command (it resumes its own job). Advisory: a job
+ * directory it cannot read is passed over.
  */
-export async function earlierImportsOfTheSameData(jobsParent: string, state: JobState): Promise<string[]> {
+export async function earlierImportsOfTheSameData(
+  jobsParent: string,
+  state: JobState,
+  source: AnySource,
+): Promise<string[]> {
+  if (!source.identity || state.target === undefined) return []
+  const shaping = source.eventShapingConfig ?? []
   const warnings: string[] = []
-  for (const job of await listJobs(jobsParent)) {
+  const jobs = await listJobs(jobsParent).catch(() => [])
+  for (const job of jobs) {
     if (job.jobId === state.jobId || job.events.loaded === 0) continue
     if (job.source !== state.source || job.destination !== state.destination) continue
     const earlier = await readState(new JobPaths(job.jobDir)).catch(() => undefined)
-    if (!earlier || earlier.identity !== state.identity || !rangesOverlap(earlier.config, state.config))
-      continue
-    const diff = differences(earlier.config, state.config)
-    const cause =
-      diff.length > 0 ? `settings differ: ${diff.join(', ')}` : 'the mapping or the --transform differ'
+    if (!earlier || earlier.identity !== state.identity || earlier.target !== state.target) continue
+    if (!rangesOverlap(earlier.config, state.config)) continue
+    const causes = differences(earlier.config, state.config, shaping)
+    if (earlier.mapping !== undefined && earlier.mapping !== state.mapping) causes.push('the mapping file')
+    if (causes.length === 0) continue
     warnings.push(
-      `job ${job.jobId} already sent ${job.events.loaded.toLocaleString('en-US')} events of this data set to ${state.destination}, with other settings (${cause}). Events this job changes (their time, name or person) will be in PostHog twice: if that job was wrong, read "Changing settings after an import" in docs/migrating.md before going on`,
+      `job ${job.jobId} already sent ${job.events.loaded.toLocaleString('en-US')} events of this data set to ${state.destination}, with other settings (${causes.join(', ')}). Events this job changes (their time, name or person) will be in PostHog twice: if that job was wrong, read "Changing settings after an import" in docs/migrating.md before going on`,
     )
   }
   return warnings

@@ -43,9 +43,11 @@ export function jobIdFor(
   config: Record<string, unknown>,
   destination: string,
   mapping?: MappingConfig,
+  target?: string,
 ) {
   const identity = source.identity?.(config) ?? 'default'
   const pub = publicConfig(source.config, config)
   // The description is hashed too so a derived source (re-processing rejects) never resumes the original job.
-  return `${source.name}-${contentHash({ pub, identity, destination, mapping: mapping ?? null, kind: source.description }, 12)}`
+  const parts = { pub, identity, destination, mapping: mapping ?? null, kind: source.description }
+  return `${source.name}-${contentHash(target === undefined ? parts : { ...parts, target }, 12)}`
 }

@@ -9,6 +9,8 @@ export interface PlanJobOptions {
   config: Record<string, unknown>
   jobId: string
   destinationName: string
+  target?: string
+  mapping?: string
   redact: (text: string) => string
   /** Warnings the plan raised before the state existed; they become the state's first warnings. */
   warnings: string[]
@@ -38,6 +40,8 @@ export async function planJob(options: PlanJobOptions): Promise<JobState> {
       unknown
     >,
     destination: options.destinationName,
+    ...(options.target === undefined ? {} : { target: options.target }),
+    ...(options.mapping === undefined ? {} : { mapping: options.mapping }),
     createdAt: now,
     updatedAt: now,
     status: 'planned',

@@ -5,6 +5,7 @@ import { compileMapping, type EventHook } from '../contracts/mapping.js'
 import type { SourceContext } from '../contracts/source.js'
 import { createLogger } from '../util/logger.js'
 import { createRedactor } from '../util/redact.js'
+import { contentHash } from '../util/uuid.js'
 import { writeJsonAtomic } from './atomic-fs.js'
 import { DEFAULT_BACKOFF, systemClock } from './backoff.js'
 import { earlierImportsOfTheSameData, stateDirOf } from './earlier-jobs.js'
@@ -70,7 +71,8 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
   const clock = options.clock ?? systemClock
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
   const destinationName = options.destination.describe()
-  const jobId = options.jobId ?? jobIdFor(source, config, destinationName, options.mapping)
+  const target = options.destination.target?.()
+  const jobId = options.jobId ?? jobIdFor(source, config, destinationName, options.mapping, target)
   const paths = new JobPaths(path.resolve(options.stateDir ?? '.ph-import', 'jobs', jobId))
   const createdDir = await openJobDir(paths.dir, options.fresh ?? false)
   const unlock = await acquireJobLock(paths.lock, jobId)
@@ -115,12 +117,14 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
         config,
         jobId,
         destinationName,
+        ...(target === undefined ? {} : { target }),
+        mapping: contentHash(options.mapping ?? null, 16),
         redact,
         warnings: planWarnings,
       })
       // A file destination (a dry run) duplicates nothing.
       if (options.checkEarlierJobs !== false && options.destination.paced !== false)
-        for (const w of await earlierImportsOfTheSameData(stateDirOf(paths.dir), state)) warn(w)
+        for (const w of await earlierImportsOfTheSameData(stateDirOf(paths.dir), state, source)) warn(w)
       // The plan is on disk before the first export request.
       await save()
     }

@@ -68,6 +68,10 @@ export const JobState = z.object({
   /** The connector config without secrets. */
   config: z.record(z.string(), z.unknown()),
   destination: z.string(),
+  /** The destination's `target()` (a digest telling apart projects behind one host), when it has one. */
+  target: z.string().optional(),
+  /** A digest of the job's mapping file (none: no mapping), to tell a re-run with another mapping. */
+  mapping: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   status: JobStatus,

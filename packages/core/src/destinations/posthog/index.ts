@@ -1,6 +1,7 @@
 import { type Destination, defineDestination } from '../../contracts/destination.js'
 import type { Logger } from '../../util/logger.js'
 import { createRedactor } from '../../util/redact.js'
+import { contentHash } from '../../util/uuid.js'
 import {
   type PostHogDestinationConfig,
   type PostHogDestinationOptions,
@@ -51,6 +52,8 @@ export function createPostHogDestination(
     name: 'posthog',
     // Names where events go, not how: it is hashed into the job id, and switching transport must resume.
     describe: () => where,
+    // Every PostHog Cloud project of a region shares one host: the project key tells them apart.
+    target: () => `project-key:${contentHash(config.apiKey, 16)}`,
     send: (batch, { signal }) => transport.send(batch, signal),
     ...(transport.prepare ? { prepare: transport.prepare } : {}),
   }
