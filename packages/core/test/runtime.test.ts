@@ -966,3 +966,43 @@ describe('two destinations that describe alike', () => {
     expect(JSON.stringify(readFileSync(path.join(prod.jobDir, 'state.json'), 'utf8'))).not.toContain('phc_')
   })
 })
+
+describe('a file-like input that changed after its job', () => {
+  it('is refused by name instead of resuming as done; --fresh imports it as it is now', async () => {
+    let rows = [1, 2, 3]
+    const source = defineSource({
+      name: 'growing',
+      description: 'a local file that grows',
+      config: z.object({}),
+      // As a file connector's plan: its params carry the file's identity (here, its length).
+      plan: () => [{ key: 'events.csv', params: { identity: rows.length } }],
+      async *export() {
+        yield { records: rows }
+      },
+      transform: (raw: unknown, ctx) => numbered(raw as number, ctx),
+    })
+    const dir = tempDir()
+    const out = path.join(dir, 'o.jsonl')
+    const run = (fresh = false) =>
+      runImport({
+        source,
+        config: {},
+        destination: createFileDestination({ path: out }),
+        stateDir: dir,
+        fresh,
+      })
+    const first = await run()
+    expect(first.report.events.loaded).toBe(3)
+    rows = [1, 2, 3, 4, 5]
+    await expect(run()).rejects.toMatchObject({
+      kind: 'config',
+      message: `the input changed since job ${first.jobId} read it (changed: events.csv)`,
+      hint: expect.stringMatching(/^run the same command with --fresh/),
+    })
+    // The finished job is left as it was.
+    const state = JSON.parse(readFileSync(path.join(first.jobDir, 'state.json'), 'utf8'))
+    expect(state.status).toBe('done')
+    const again = await run(true)
+    expect(again.report.events.loaded).toBe(5)
+  })
+})

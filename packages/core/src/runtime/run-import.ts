@@ -10,6 +10,7 @@ import { writeJsonAtomic } from './atomic-fs.js'
 import { DEFAULT_BACKOFF, systemClock } from './backoff.js'
 import { earlierImportsOfTheSameData, stateDirOf } from './earlier-jobs.js'
 import { createSourceHttp } from './http.js'
+import { checkInputUnchanged } from './input-changed.js'
 import { oneAtATime, openJobDir, removeUnusedJobDir } from './job-dir.js'
 import { jobIdFor, storageOrUnknown } from './job-id.js'
 import { acquireJobLock } from './job-lock.js'
@@ -110,6 +111,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
   try {
     state = await readState(paths)
     const resumed = state !== undefined
+    if (state) await checkInputUnchanged(source, sourceCtx, state)
     if (!state) {
       state = await planJob({
         source,
@@ -264,7 +266,8 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     const kind = errorKind(error)
     if (kind === 'config') {
       // Found once the job runs (an export that meets a bad setting): the job is failed, not left running.
-      if (state) {
+      // A job refused before it ran again (its input changed) keeps the status it had.
+      if (state?.status === 'running') {
         state.status = 'failed'
         state.error = {
           message: redact((error as Error).message),
