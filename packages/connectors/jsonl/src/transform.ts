@@ -10,6 +10,9 @@ import type { JsonlConfig, RawJsonlLine } from './schema.js'
 
 type Obj = Record<string, unknown>
 
+/** A date, or a date and time with optional seconds, fraction and zone, `T` or a space between. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?([zZ]|[+-]\d{2}:?\d{2})?$/
+
 /** Exactly what `toISOString()` prints: such values (most PostHog dumps) pass through unparsed. */
 const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
@@ -19,6 +22,9 @@ function toTimestamp(value: unknown): string | undefined {
   if (CANONICAL_ISO.test(value) && isIsoUtcTimestamp(value)) return value
   const trimmed = value.trim()
   if (/^\d+(\.\d+)?$/.test(trimmed)) return new Date(epochToMillis(Number(trimmed))).toISOString()
+  // ISO 8601 only, as documented: Date.parse would also take "01/05/2024" (month first), "May 1, 2024"
+  // or "-1" (2001), guessing where a wrong guess moves the event for good.
+  if (!ISO_8601.test(trimmed)) return undefined
   // Zoneless values are UTC (PostHog's rule); a date-only value is midnight UTC.
   const zoned =
     /[zZ]|[+-]\d{2}:?\d{2}$/.test(trimmed) || /^\d{4}-\d{2}-\d{2}$/.test(trimmed) ? trimmed : `${trimmed}Z`
@@ -62,9 +68,15 @@ export function transformLine(raw: RawJsonlLine, ctx: TransformContext<JsonlConf
   if (typeof distinctId !== 'string' || distinctId === '') {
     return ctx.reject('missing_distinct_id', `${where}: no "${keys.distinctId}"`)
   }
-  const timestamp = toTimestamp(row[keys.timestamp] ?? props.timestamp)
+  const given = row[keys.timestamp] ?? props.timestamp
+  const timestamp = toTimestamp(given)
   if (!timestamp)
-    return ctx.reject('invalid_timestamp', `${where}: "${keys.timestamp}" is missing or not a date`)
+    return ctx.reject(
+      'invalid_timestamp',
+      given === undefined || given === null || given === ''
+        ? `${where}: "${keys.timestamp}" is missing`
+        : `${where}: "${keys.timestamp}" is ${JSON.stringify(given).slice(0, 60)}, not an ISO 8601 date or an epoch number`,
+    )
   // $set/$set_once may sit at the top level in capture payloads; PostHog's SDKs put them in properties.
   for (const key of ['$set', '$set_once'] as const)
     if (row[key] && typeof row[key] === 'object') props[key] = row[key]

@@ -168,3 +168,41 @@ async function* abortAfter<T>(pages: AsyncIterable<T>, onPage: () => unknown): A
     onPage()
   }
 }
+
+describe('timestamps', () => {
+  it('takes ISO 8601 and epoch numbers only: what Date.parse would guess is rejected, quoting the value', async () => {
+    const dir = tmp()
+    const file = path.join(dir, 'times.jsonl')
+    const values = [
+      '2024-05-01T10:00:00+02:00',
+      '2024-05-01 10:00:00',
+      '2024-05-01',
+      1714557600,
+      '1714557600000',
+    ]
+    const guesses = ['01/05/2024', 'May 1, 2024', '2024/05/01', '-1']
+    writeFileSync(
+      file,
+      `${[...values, ...guesses].map((t, i) => JSON.stringify({ event: 'e', distinct_id: `u${i}`, timestamp: t })).join('\n')}\n`,
+    )
+    const out = path.join(dir, 'out.jsonl')
+    const r = await runImport({
+      source: jsonl,
+      config: { files: [file] },
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+    })
+    expect(lines<{ timestamp: string }>(out).map((e) => e.timestamp)).toEqual([
+      '2024-05-01T08:00:00.000Z',
+      '2024-05-01T10:00:00.000Z',
+      '2024-05-01T00:00:00.000Z',
+      '2024-05-01T10:00:00.000Z',
+      '2024-05-01T10:00:00.000Z',
+    ])
+    expect(r.report.rejectsByCode).toEqual({ invalid_timestamp: 4 })
+    const messages = lines<{ message: string }>(r.report.rejectsFile).map((x) => x.message)
+    expect(messages[0]).toMatch(
+      /times\.jsonl:6: "timestamp" is "01\/05\/2024", not an ISO 8601 date or an epoch number$/,
+    )
+  })
+})
