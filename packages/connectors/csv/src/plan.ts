@@ -1,6 +1,14 @@
 import path from 'node:path'
 import { ConfigError, expandFiles, fileIdentity, type Partition, type SourceContext } from '@ph-import/core'
-import { bomLength, detectDelimiter, gzipProblem, isGzipFile, readHead, readHeader } from './read.js'
+import {
+  bomLength,
+  detectDelimiter,
+  gzipProblem,
+  isGzipFile,
+  readHead,
+  readHeader,
+  utf16Encoding,
+} from './read.js'
 import { type CsvConfig, normalizeDelimiter } from './schema.js'
 
 /** What export needs to know about one file; stored in the plan, so a resume reads it identically. */
@@ -67,6 +75,11 @@ export async function planFiles(ctx: SourceContext<CsvConfig>): Promise<Partitio
         throw gzipProblem(error, name)
       })
     const head = await named(readHead(file, gzip))
+    const utf16 = utf16Encoding(head)
+    if (utf16)
+      throw new ConfigError(`${name} is ${utf16} text, not UTF-8`, {
+        hint: 'save it as "CSV UTF-8" (Excel) or convert it: iconv -f UTF-16 -t UTF-8 <file> > <file>.utf8.csv',
+      })
     const delimiter =
       config.delimiter === 'auto' ? detectDelimiter(head, file) : normalizeDelimiter(config.delimiter)
     const header = config.columns

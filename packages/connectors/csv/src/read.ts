@@ -91,6 +91,20 @@ export async function readHead(file: string, gzip: boolean, max = 64 * 1024): Pr
   return Buffer.concat(chunks).subarray(0, max)
 }
 
+/**
+ * The UTF-16 encoding a file's byte-order mark or zero bytes give away (Excel's "Unicode Text" saves
+ * UTF-16 LE with a BOM), or undefined. Read as UTF-8 every other byte is a NUL, and each row would be
+ * rejected for reasons that hide the cause.
+ */
+export function utf16Encoding(head: Buffer): 'UTF-16 LE' | 'UTF-16 BE' | undefined {
+  if (head[0] === 0xff && head[1] === 0xfe) return 'UTF-16 LE'
+  if (head[0] === 0xfe && head[1] === 0xff) return 'UTF-16 BE'
+  // Without a BOM: ASCII text in UTF-16 has a zero in every other byte of its first characters.
+  if (head.length >= 8 && head[1] === 0 && head[3] === 0 && head[0] !== 0 && head[2] !== 0) return 'UTF-16 LE'
+  if (head.length >= 8 && head[0] === 0 && head[2] === 0 && head[1] !== 0 && head[3] !== 0) return 'UTF-16 BE'
+  return undefined
+}
+
 export function bomLength(head: Buffer): number {
   return head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0
 }

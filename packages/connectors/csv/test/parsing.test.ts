@@ -173,6 +173,16 @@ describe('parsing real-world CSV', () => {
     )
   })
 
+  it('refuses a UTF-16 file (Excel "Unicode Text") by name, with or without its byte-order mark', async () => {
+    const text = `${HEADER}\na,u1,${T}\n`
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])
+    await expect(importCsv(le)).rejects.toThrow(/data\.csv is UTF-16 LE text, not UTF-8$/)
+    await expect(importCsv(Buffer.from(text, 'utf16le'))).rejects.toMatchObject({
+      message: expect.stringMatching(/data\.csv is UTF-16 LE text, not UTF-8$/),
+      hint: expect.stringContaining('iconv -f UTF-16 -t UTF-8'),
+    })
+  })
+
   it('warns about an empty file and a file without rows', async () => {
     const dir = writeFiles({ 'empty.csv': '', 'header-only.csv': `${HEADER}\n` })
     const { result, events } = await importFiles(dir, { files: ['*.csv'] })

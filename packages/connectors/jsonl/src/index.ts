@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { defineSource, expandFiles, fileIdentity } from '@ph-import/core'
+import { checkJsonLinesFormat } from './check-format.js'
 import { readLinePages } from './read-lines.js'
 import { jsonlRejectCodes } from './reject-codes.js'
 import { JsonlConfig, type RawJsonlLine } from './schema.js'
@@ -22,6 +23,7 @@ export const jsonlSource = defineSource<typeof JsonlConfig, RawJsonlLine>({
     return Promise.all(
       files.map(async (file) => {
         const rel = path.relative(process.cwd(), file) || file
+        await checkJsonLinesFormat(file, rel, file.endsWith('.gz'))
         // The content identity (not the path) goes into uuids: a moved file re-imports as the same events.
         return {
           key: rel,

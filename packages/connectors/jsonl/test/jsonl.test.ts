@@ -206,3 +206,27 @@ describe('timestamps', () => {
     )
   })
 })
+
+describe('files that are not JSON lines', () => {
+  it('a JSON array or UTF-16 text is refused by name before anything runs, saying how to convert it', async () => {
+    const dir = tmp()
+    const line = JSON.stringify({ event: 'e', distinct_id: 'u', timestamp: '2024-05-01T00:00:00Z' })
+    writeFileSync(path.join(dir, 'array.json'), `[\n  ${line}\n]\n`)
+    writeFileSync(path.join(dir, 'wide.jsonl'), Buffer.from(`${line}\n`, 'utf16le'))
+    const run = (name: string) =>
+      runImport({
+        source: jsonl,
+        config: { files: [path.join(dir, name)] },
+        destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
+        stateDir: dir,
+      })
+    await expect(run('array.json')).rejects.toMatchObject({
+      kind: 'config',
+      message: expect.stringMatching(/array\.json holds a JSON array, not one JSON object per line$/),
+      hint: expect.stringContaining("jq -c '.[]'"),
+    })
+    await expect(run('wide.jsonl')).rejects.toMatchObject({
+      message: expect.stringMatching(/wide\.jsonl is UTF-16 text, not UTF-8$/),
+    })
+  })
+})
