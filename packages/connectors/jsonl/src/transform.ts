@@ -55,11 +55,8 @@ export function transformLine(raw: RawJsonlLine, ctx: TransformContext<JsonlConf
   }
   const keys = { event: 'event', distinctId: 'distinct_id', timestamp: 'timestamp', ...pick(ctx.config) }
   const row = value as Obj
-  const props = (
-    row.properties && typeof row.properties === 'object' && !Array.isArray(row.properties)
-      ? { ...(row.properties as Obj) }
-      : {}
-  ) as Obj
+  const given = propertiesOf(row.properties)
+  const props = (given ? { ...given } : {}) as Obj
   const event = row[keys.event]
   if (typeof event !== 'string' || event === '')
     return ctx.reject('missing_event_name', `${where}: no "${keys.event}"`)
@@ -68,18 +65,26 @@ export function transformLine(raw: RawJsonlLine, ctx: TransformContext<JsonlConf
   if (typeof distinctId !== 'string' || distinctId === '') {
     return ctx.reject('missing_distinct_id', `${where}: no "${keys.distinctId}"`)
   }
-  const given = row[keys.timestamp] ?? props.timestamp
-  const timestamp = toTimestamp(given)
+  const time = row[keys.timestamp] ?? props.timestamp
+  const timestamp = toTimestamp(time)
   if (!timestamp)
     return ctx.reject(
       'invalid_timestamp',
-      given === undefined || given === null || given === ''
+      time === undefined || time === null || time === ''
         ? `${where}: "${keys.timestamp}" is missing`
-        : `${where}: "${keys.timestamp}" is ${JSON.stringify(given).slice(0, 60)}, not an ISO 8601 date or an epoch number`,
+        : `${where}: "${keys.timestamp}" is ${JSON.stringify(time).slice(0, 60)}, not an ISO 8601 date or an epoch number`,
     )
   // $set/$set_once may sit at the top level in capture payloads; PostHog's SDKs put them in properties.
-  for (const key of ['$set', '$set_once'] as const)
-    if (row[key] && typeof row[key] === 'object') props[key] = row[key]
+  // Both places are kept, the top level winning per key, as capture merges them.
+  for (const key of ['$set', '$set_once'] as const) {
+    const top = row[key]
+    if (!top || typeof top !== 'object' || Array.isArray(top)) continue
+    const inner = props[key]
+    props[key] =
+      inner && typeof inner === 'object' && !Array.isArray(inner)
+        ? { ...(inner as Obj), ...(top as Obj) }
+        : top
+  }
   props.$import_source ??= 'jsonl'
   const out: PostHogEvent = {
     event,
@@ -89,6 +94,18 @@ export function transformLine(raw: RawJsonlLine, ctx: TransformContext<JsonlConf
     properties: props,
   }
   return out
+}
+
+/** `properties` as an object: given as one, or as JSON text of one (some exports write it so). */
+function propertiesOf(value: unknown): Obj | undefined {
+  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Obj
+  if (typeof value !== 'string' || !value.trimStart().startsWith('{')) return undefined
+  try {
+    const parsed: unknown = JSON.parse(value)
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Obj) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function pick(config: JsonlConfig | undefined) {

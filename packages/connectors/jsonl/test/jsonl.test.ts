@@ -230,3 +230,35 @@ describe('files that are not JSON lines', () => {
     })
   })
 })
+
+describe('properties', () => {
+  it('merges a top-level $set into properties.$set (the top level wins per key), and reads properties given as JSON text', async () => {
+    const dir = tmp()
+    const file = path.join(dir, 'props.jsonl')
+    const base = { event: 'e', timestamp: '2024-05-01T00:00:00Z' }
+    writeFileSync(
+      file,
+      `${[
+        {
+          ...base,
+          distinct_id: 'a',
+          $set: { plan: 'top' },
+          properties: { $set: { plan: 'inner', email: 'e@x' } },
+        },
+        { ...base, distinct_id: 'b', properties: '{"y":2}' },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n')}\n`,
+    )
+    const out = path.join(dir, 'out.jsonl')
+    await runImport({
+      source: jsonl,
+      config: { files: [file] },
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+    })
+    const [a, b] = lines<{ properties: Record<string, unknown> }>(out)
+    expect(a?.properties.$set).toEqual({ plan: 'top', email: 'e@x' })
+    expect(b?.properties.y).toBe(2)
+  })
+})
