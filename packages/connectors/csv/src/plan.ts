@@ -105,6 +105,12 @@ export async function planFiles(ctx: SourceContext<CsvConfig>): Promise<Partitio
     const absent = [...new Set(optionalColumns(config))].filter((c) => !present.has(c))
     if (absent.length > 0)
       ctx.warn(`${name} has no column ${absent.map((c) => JSON.stringify(c)).join(', ')}`)
+    // A column renamed onto another column's name: two values for one property, and one is lost.
+    for (const [from, to] of Object.entries(config.rename))
+      if (from !== to && present.has(from) && present.has(to) && config.rename[to] === undefined)
+        ctx.warn(
+          `${name}: --rename ${from}=${to} names a property after the column "${to}", which has its own: one of the two values is lost (rename "${to}" too, or pick another name)`,
+        )
     const params: FileParams = {
       path: file,
       name,

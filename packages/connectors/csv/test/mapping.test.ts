@@ -26,6 +26,15 @@ describe('mapping', () => {
     })
   })
 
+  it('warns when a rename gives a property the name of another column, which has its own value', async () => {
+    const { result } = await importCsv(ROWS, { ...base, rename: { email: 'plan' } })
+    expect(result.report.warnings.join('\n')).toContain(
+      '--rename email=plan names a property after the column "plan", which has its own: one of the two values is lost',
+    )
+    const swapped = await importCsv(ROWS, { ...base, rename: { email: 'plan', plan: 'tier' } })
+    expect(swapped.result.report.warnings.join('\n')).not.toContain('--rename')
+  })
+
   it('a constant event name replaces the event column (which then stays a property)', async () => {
     const { events } = await importCsv(ROWS, { ...base, event: 'legacy_event' })
     expect(events[0]!.event).toBe('legacy_event')
