@@ -11,12 +11,15 @@ export function requestBudgetFile(stateDir: string, sourceName: string, identity
   return path.join(stateDir, 'budgets', `${sourceName}-${contentHash(identity, 12)}.json`)
 }
 
-/** The request times recorded in any of these files (older versions kept one per job). */
+/**
+ * The request times recorded in the first of these files that exists (older versions kept one per job).
+ * Every time counts, two in one millisecond included. Two processes on one data set at once each keep
+ * their own times, and the last to save wins: runs one after another share the budget exactly.
+ */
 export async function readRequestTimes(files: readonly string[]): Promise<number[]> {
-  const times = new Set<number>()
   for (const file of files) {
     const budget = await readJsonIfExists<{ spent?: unknown }>(file).catch(() => undefined)
-    if (Array.isArray(budget?.spent)) for (const t of budget.spent) if (typeof t === 'number') times.add(t)
+    if (Array.isArray(budget?.spent)) return budget.spent.filter((t): t is number => typeof t === 'number')
   }
-  return [...times].sort((a, b) => a - b)
+  return []
 }
