@@ -1006,3 +1006,44 @@ describe('a file-like input that changed after its job', () => {
     expect(again.report.events.loaded).toBe(5)
   })
 })
+
+describe('a source API that answered, then cannot be reached', () => {
+  it('is retried as a passing outage (the full backoff), not failed as a wrong host', async () => {
+    const server = createServer((_req, res) => res.end('[]'))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const up = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const down = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/`
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    let downAttempts = 0
+    try {
+      const source = defineSource({
+        name: 'flaky-api',
+        description: 'answers for the first day (with no data), then goes away',
+        config: z.object({}),
+        plan: () => [1, 2].map((n) => ({ key: `day-${n}`, params: { n } })),
+        async *export(ctx) {
+          const { n } = ctx.partition.params as { n: number }
+          if (n === 2) downAttempts++
+          // An answer with no records: no page is yielded, but the host did answer.
+          const records = await ctx.http.get(n === 1 ? up : down).json<number[]>()
+          if (records.length > 0) yield { records }
+        },
+        transform: (raw: unknown, ctx) => numbered(raw as number, ctx),
+      })
+      const dir = tempDir()
+      const r = await runImport({
+        source,
+        config: {},
+        destination: createFileDestination({ path: path.join(dir, 'o') }),
+        stateDir: dir,
+        backoff: { baseMs: 1, maxMs: 5, maxAttempts: 5 },
+      })
+      expect(r.status).toBe('incomplete')
+      expect(downAttempts).toBe(5)
+    } finally {
+      server.close()
+    }
+  })
+})

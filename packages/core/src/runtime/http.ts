@@ -81,6 +81,8 @@ export interface SourceHttpOptions {
   /** Request times already spent in the current hour (persisted across runs). */
   spent?: number[]
   onRequest?(): void
+  /** Called when a server answers (any status): the host is reachable. */
+  onResponse?(): void
   userAgent?: string
 }
 
@@ -108,6 +110,19 @@ export function createSourceHttp(options: SourceHttpOptions): { http: Got; spent
           const signal = req.signal as AbortSignal | undefined
           await takeTogether(budgets, signal)
           options.onRequest?.()
+        },
+      ],
+      afterResponse: [
+        (response) => {
+          options.onResponse?.()
+          return response
+        },
+      ],
+      // got throws HTTPError for a 4xx/5xx without running afterResponse hooks on some paths: count those too.
+      beforeError: [
+        (error) => {
+          if (error.response) options.onResponse?.()
+          return error
         },
       ],
     },

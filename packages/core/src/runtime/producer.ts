@@ -57,6 +57,8 @@ export interface ProducerDeps {
   mappingOverrides: Record<string, unknown>
   /** Worker threads to transform on; without it each partition is transformed on this thread. */
   pool?: TransformPool
+  /** Whether the source answered in this run, across partitions (see ExportStageOptions.reach). */
+  reach: { answered: boolean }
 }
 
 const HOUR_MS = 3600_000
@@ -123,8 +125,6 @@ export async function produce(deps: ProducerDeps): Promise<void> {
     hooks,
   } = deps
   const deferredFor = (p: PartitionState) => deps.readiness.of(p)
-  // Whether the source answered in this run, across partitions (see ExportStageOptions.reach).
-  const reach = { answered: false }
   const exported: Array<{
     partition: Partition
     records: number
@@ -165,7 +165,7 @@ export async function produce(deps: ProducerDeps): Promise<void> {
         clock,
         save,
         checkpointEveryMs: deps.exportCheckpointMs,
-        reach,
+        reach: deps.reach,
         onRecords: (n) => {
           stats.read += n
         },

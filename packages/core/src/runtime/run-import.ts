@@ -89,9 +89,14 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     source.name,
     source.identity?.(config) ?? 'default',
   )
+  // The source host answered in this run (a response or a page): an unreachable one then fails fast.
+  const reach = { answered: false }
   const { http, spent } = createSourceHttp({
     limits,
     spent: await readRequestTimes([budgetFile, paths.budget]),
+    onResponse: () => {
+      reach.answered = true
+    },
   })
   const sourceCtx: SourceContext<unknown> = {
     config,
@@ -210,6 +215,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
           hooks,
           signal: abort.signal,
           exportCheckpointMs: options.exportCheckpointMs ?? 1000,
+          reach,
           mappingOverrides: options.mapping?.source ?? {},
           ...(pool ? { pool } : {}),
         }),
