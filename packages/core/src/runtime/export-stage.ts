@@ -101,8 +101,10 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
           opts.clock.now() - lastCheckpoint >= (opts.checkpointEveryMs ?? 1000)
         ) {
           const at = await writer.commit()
+          // Not spread from the old state: an attempt that started over must not keep an earlier count.
+          const { skipped: _earlier, ...before } = p.export
           p.export = {
-            ...p.export,
+            ...before,
             status: 'partial',
             bytes: at.bytes,
             records: at.records,
