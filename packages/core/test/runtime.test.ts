@@ -875,13 +875,30 @@ describe("an API's request budget", () => {
   })
 })
 
+/** A URL on 127.0.0.1 where nothing listens: connections to it are refused. */
+async function refusingUrl(): Promise<string> {
+  const closed = createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const { port } = closed.address() as AddressInfo
+  await new Promise<void>((resolve) => closed.close(() => resolve()))
+  return `http://127.0.0.1:${port}/`
+}
+
+/** Runs a source with an empty config into a file, in a fresh state directory, retrying fast. */
+function runFast(source: AnySource, maxAttempts: number) {
+  const dir = tempDir()
+  return runImport({
+    source,
+    config: {},
+    destination: createFileDestination({ path: path.join(dir, 'o') }),
+    stateDir: dir,
+    backoff: { baseMs: 1, maxMs: 5, maxAttempts },
+  })
+}
+
 describe('a source API that cannot be reached', () => {
   it('fails the job after a few tries when it never answered in the run, naming the cause, resumable', async () => {
-    // A port nothing listens on: connections are refused.
-    const closed = createServer()
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
-    const port = (closed.address() as AddressInfo).port
-    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const down = await refusingUrl()
     let attempts = 0
     const source = defineSource({
       name: 'faraway',
@@ -890,18 +907,11 @@ describe('a source API that cannot be reached', () => {
       plan: () => [1, 2, 3].map((n) => ({ key: `day-${n}`, params: {} })),
       async *export(ctx) {
         attempts++
-        yield { records: await ctx.http.get(`http://127.0.0.1:${port}/`).json<number[]>() }
+        yield { records: await ctx.http.get(down).json<number[]>() }
       },
       transform: (raw: unknown, ctx) => numbered(raw as number, ctx),
     })
-    const dir = tempDir()
-    const r = await runImport({
-      source,
-      config: {},
-      destination: createFileDestination({ path: path.join(dir, 'o') }),
-      stateDir: dir,
-      backoff: { baseMs: 1, maxMs: 5, maxAttempts: 10 },
-    })
+    const r = await runFast(source, 10)
     expect(r.status).toBe('failed')
     expect(r.report.error?.message).toMatch(/^cannot reach the faraway API: .*ECONNREFUSED/)
     expect(r.report.error?.hint).toMatch(/check the host \(--base-url, or the region\)/)
@@ -1012,10 +1022,7 @@ describe('a source API that answered, then cannot be reached', () => {
     const server = createServer((_req, res) => res.end('[]'))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const up = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
-    const closed = createServer()
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
-    const down = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/`
-    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const down = await refusingUrl()
     let downAttempts = 0
     try {
       const source = defineSource({
@@ -1032,14 +1039,7 @@ describe('a source API that answered, then cannot be reached', () => {
         },
         transform: (raw: unknown, ctx) => numbered(raw as number, ctx),
       })
-      const dir = tempDir()
-      const r = await runImport({
-        source,
-        config: {},
-        destination: createFileDestination({ path: path.join(dir, 'o') }),
-        stateDir: dir,
-        backoff: { baseMs: 1, maxMs: 5, maxAttempts: 5 },
-      })
+      const r = await runFast(source, 5)
       expect(r.status).toBe('incomplete')
       expect(downAttempts).toBe(5)
     } finally {

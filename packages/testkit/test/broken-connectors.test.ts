@@ -34,6 +34,15 @@ async function check(name: string, source: AnySource) {
 
 const HOUR = 3_600_000
 
+/** A transform that gives every event a new random uuid on every run. */
+const randomUuids: AnySource = {
+  ...good,
+  transform: (raw, ctx) => {
+    const out = good.transform(raw, ctx)
+    return 'uuid' in out ? { ...out, uuid: randomUUID() } : out
+  },
+}
+
 const broken: Record<string, { check: string; source: AnySource; says: RegExp }> = {
   'overlapping plan': {
     check: 'plan_covers_range',
@@ -50,24 +59,12 @@ const broken: Record<string, { check: string; source: AnySource; says: RegExp }>
   },
   'random uuids': {
     check: 'uuids_are_stable',
-    source: {
-      ...good,
-      transform: (raw, ctx) => {
-        const out = good.transform(raw, ctx)
-        return 'uuid' in out ? { ...out, uuid: randomUUID() } : out
-      },
-    },
+    source: randomUuids,
     says: /uuids only in the first run/,
   },
   'random uuids, seen by the resume check': {
     check: 'resume_after_crash',
-    source: {
-      ...good,
-      transform: (raw, ctx) => {
-        const out = good.transform(raw, ctx)
-        return 'uuid' in out ? { ...out, uuid: randomUUID() } : out
-      },
-    },
+    source: randomUuids,
     says: /uuids differ from run to run \(derive them with ctx\.uuid/,
   },
   'secret logged': {
