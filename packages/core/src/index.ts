@@ -59,6 +59,7 @@ export { expandFiles, fileIdentity } from './util/files.js'
 export { createLogger, type Logger, type LogLevel, type LogSink, silentLogger } from './util/logger.js'
 export { createRedactor } from './util/redact.js'
 export {
+  compactDate,
   EPOCH_MS_THRESHOLD,
   epochToMillis,
   isCalendarDay,

@@ -1,4 +1,4 @@
-import { EPOCH_MS_THRESHOLD, zonedToUtc } from '@ph-import/core'
+import { compactDate, EPOCH_MS_THRESHOLD, zonedToUtc } from '@ph-import/core'
 import { compileFormat, type DateParts, parseOffset } from './timestamp-format.js'
 
 export type ParsedTimestamp = { ok: true; iso: string } | { ok: false; reason: string }
@@ -114,6 +114,12 @@ export function parseTimestamp(raw: string, options: TimestampOptions): ParsedTi
       return { ok: false, reason: `${JSON.stringify(value)} does not match format ${options.format}` }
     return partsToIso(parts, options.timezone)
   }
+  const spelled = compactDate(value)
+  if (spelled)
+    return {
+      ok: false,
+      reason: `${value} looks like the day ${spelled} written without separators, not epoch seconds (which would be 1970): give --timestamp-format YYYYMMDD`,
+    }
   const result = parseEpoch(value) ?? parseIso(value, options.timezone)
   return (
     result ?? {

@@ -51,6 +51,15 @@ describe('timestamps', () => {
     expect(iso('1709288430123456')).toMatch(/^invalid: .*microsecond/)
   })
 
+  it('a date written without separators is refused, not read as 1970 epoch seconds; its format reads it', () => {
+    expect(iso('20240501')).toBe(
+      'invalid: 20240501 looks like the day 2024-05-01 written without separators, not epoch seconds (which would be 1970): give --timestamp-format YYYYMMDD',
+    )
+    expect(iso('20240501', { format: 'YYYYMMDD' })).toBe('2024-05-01T00:00:00.000Z')
+    // Eight digits that spell no day stay epoch seconds, as PostHog reads them.
+    expect(iso('20241340')).toBe('1970-08-23T06:35:40.000Z')
+  })
+
   it('an explicit format: day-first, month-first 12-hour, month names, fractions, zones, literals', () => {
     expect(iso('01/02/2024 13:05:09', { format: 'DD/MM/YYYY HH:mm:ss' })).toBe('2024-02-01T13:05:09.000Z')
     expect(iso('01/02/2024 1:05 PM', { format: 'MM/DD/YYYY h:mm A' })).toBe('2024-01-02T13:05:00.000Z')

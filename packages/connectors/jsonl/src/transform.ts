@@ -1,4 +1,5 @@
 import {
+  compactDate,
   epochToMillis,
   isIsoUtcTimestamp,
   isUuid,
@@ -66,6 +67,12 @@ export function transformLine(raw: RawJsonlLine, ctx: TransformContext<JsonlConf
     return ctx.reject('missing_distinct_id', `${where}: no "${keys.distinctId}"`)
   }
   const time = row[keys.timestamp] ?? props.timestamp
+  const spelled = typeof time === 'number' || typeof time === 'string' ? compactDate(time) : undefined
+  if (spelled)
+    return ctx.reject(
+      'invalid_timestamp',
+      `${where}: "${keys.timestamp}" is ${JSON.stringify(time)}, the day ${spelled} written without separators, not epoch seconds (which would be 1970): write it as ${spelled}`,
+    )
   const timestamp = toTimestamp(time)
   if (!timestamp)
     return ctx.reject(

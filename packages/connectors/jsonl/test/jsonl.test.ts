@@ -180,7 +180,7 @@ describe('timestamps', () => {
       1714557600,
       '1714557600000',
     ]
-    const guesses = ['01/05/2024', 'May 1, 2024', '2024/05/01', '-1']
+    const guesses = ['01/05/2024', 'May 1, 2024', '2024/05/01', '-1', 20240501]
     writeFileSync(
       file,
       `${[...values, ...guesses].map((t, i) => JSON.stringify({ event: 'e', distinct_id: `u${i}`, timestamp: t })).join('\n')}\n`,
@@ -199,8 +199,12 @@ describe('timestamps', () => {
       '2024-05-01T10:00:00.000Z',
       '2024-05-01T10:00:00.000Z',
     ])
-    expect(r.report.rejectsByCode).toEqual({ invalid_timestamp: 4 })
+    expect(r.report.rejectsByCode).toEqual({ invalid_timestamp: 5 })
     const messages = lines<{ message: string }>(r.report.rejectsFile).map((x) => x.message)
+    // Eight digits that spell a day are that day, not 1970 epoch seconds.
+    expect(messages[4]).toMatch(
+      /"timestamp" is 20240501, the day 2024-05-01 written without separators, not epoch seconds \(which would be 1970\): write it as 2024-05-01$/,
+    )
     expect(messages[0]).toMatch(
       /times\.jsonl:6: "timestamp" is "01\/05\/2024", not an ISO 8601 date or an epoch number$/,
     )

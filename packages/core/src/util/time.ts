@@ -86,3 +86,16 @@ export function isCalendarDay(value: string): boolean {
 /** The message for a day that `isCalendarDay` refuses. */
 export const NOT_A_CALENDAR_DAY =
   'that day does not exist in the calendar (check the month and the day of the month)'
+
+/**
+ * Whether an epoch-looking number is a date written without separators (20240501). Read as epoch
+ * seconds, every 8-digit number lands in 1970–1973, where no analytics event is: such a value is refused
+ * rather than imported decades off. Returns the day it spells, YYYY-MM-DD, or undefined.
+ */
+export function compactDate(value: string | number): string | undefined {
+  const text = typeof value === 'number' ? String(value) : value.trim()
+  const m = /^(19|20|21)(\d{2})(\d{2})(\d{2})$/.exec(text)
+  if (!m) return undefined
+  const day = `${m[1]}${m[2]}-${m[3]}-${m[4]}`
+  return isCalendarDay(day) ? day : undefined
+}
