@@ -64,6 +64,7 @@ export function buildReport(
   timing: { startedAt: Date; finishedAt: Date },
   loadRejectCodes: Record<string, number>,
 ): JobReport {
+  let readTransformed = 0
   const r: JobReport['records'] = { read: 0, staged: 0, filtered: 0, rejected: 0 }
   const e: JobReport['events'] = { staged: 0, loaded: 0, deadLettered: 0, pending: 0, invalid: 0 }
   const filteredByReason: Record<string, number> = {}
@@ -76,8 +77,10 @@ export function buildReport(
   for (const p of state.partitions) {
     if (p.export.status === 'done') parts.exported++
     if (p.export.status === 'failed') parts.failed++
-    r.read += p.export.status === 'done' ? p.export.records + exportSkipped(p) : 0
+    // Read so far, a partition part-read when the run stopped included (its progress showed them).
+    if (p.export.status !== 'pending') r.read += p.export.records + exportSkipped(p)
     if (p.transform.status !== 'done') continue
+    readTransformed += p.export.records + exportSkipped(p)
     parts.transformed++
     r.staged += p.transform.stagedRecords
     r.filtered += p.transform.filtered + exportSkipped(p)
@@ -104,7 +107,10 @@ export function buildReport(
       last = p.transform.lastTimestamp
   }
   e.pending = e.staged - e.loaded - e.deadLettered
-  const recordsOk = r.read === r.staged + r.filtered + r.rejected
+  // Every record of a transformed partition is staged, filtered or rejected; the rest are still on the way.
+  const recordsOk =
+    readTransformed === r.staged + r.filtered + r.rejected &&
+    (state.status !== 'done' || r.read === readTransformed)
   const eventsOk = e.pending >= 0 && (state.status !== 'done' || e.pending === 0)
   return {
     jobId: state.jobId,

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest'
-import { type JobState, newPartitionState } from '../src/runtime/state.js'
+import { buildReport } from '../src/runtime/report.js'
+import { JobPaths, type JobState, newPartitionState } from '../src/runtime/state.js'
 import { resumedStats } from '../src/runtime/stats-ticker.js'
 
 it("a resumed run's progress starts where the last run stopped: read, staged and loaded as the summary counts them", () => {
@@ -20,4 +21,34 @@ it("a resumed run's progress starts where the last run stopped: read, staged and
   // The load checkpoint has passed 21 lines of b, one of them dead-lettered.
   const stats = resumedStats(state, { lines: { b: 21 }, updatedAt: '' })
   expect(stats).toEqual({ read: 120 + 50 + 30, staged: 150, loaded: 98 + 20, dead: 3 })
+})
+
+it('a report of a run stopped mid-read counts what was read, and its accounting still holds for what is done', () => {
+  const done = newPartitionState({ key: 'a', params: {} }, 0)
+  done.export = { status: 'done', attempts: 1, records: 10, bytes: 1 }
+  done.transform.status = 'done'
+  done.transform.stagedRecords = 9
+  done.transform.rejected = 1
+  done.transform.events = 9
+  done.load = { status: 'done', loaded: 9, deadLettered: 0 }
+  const partial = newPartitionState({ key: 'b', params: {} }, 1)
+  partial.export = { status: 'partial', attempts: 1, records: 30, bytes: 1, cursor: 'x' }
+  const state = {
+    jobId: 'j',
+    source: 's',
+    status: 'interrupted',
+    destination: 'd',
+    warnings: [],
+    partitions: [done, partial],
+  } as unknown as JobState
+  const at = new Date()
+  const report = buildReport(
+    state,
+    { lines: {}, updatedAt: '' },
+    new JobPaths('/tmp/none'),
+    { startedAt: at, finishedAt: at },
+    {},
+  )
+  expect(report.records).toEqual({ read: 40, staged: 9, filtered: 0, rejected: 1 })
+  expect(report.accounting.ok).toBe(true)
 })
