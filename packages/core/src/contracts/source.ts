@@ -129,6 +129,7 @@ export interface SourceCapabilities {
 export interface SourceLimits {
   requestsPerSecond?: number
   requestsPerHour?: number
+  /** Requests in flight at once; a request is over when its response has been read to its end or failed. */
   concurrency?: number
 }
 

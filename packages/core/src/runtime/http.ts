@@ -1,7 +1,8 @@
-import got, { type Got, HTTPError, RequestError } from 'got'
+import got, { type Got, type HandlerFunction, HTTPError, RequestError } from 'got'
 import { FatalError, PhImportError, RetriableError } from '../contracts/errors.js'
 import type { SourceLimits } from '../contracts/source.js'
 import { takeTogether, WindowBudget } from './rate-limiter.js'
+import { RequestSlots } from './request-slots.js'
 
 /** Retry-After is seconds or an HTTP date (RFC 9110); undefined when absent or unreadable. */
 export function parseRetryAfter(
@@ -98,6 +99,9 @@ export function createSourceHttp(options: SourceHttpOptions): { http: Got; spent
     ? new WindowBudget(options.limits.requestsPerSecond, 1000, options.spent ?? [])
     : undefined
   const budgets = [hourly, perSecond].filter((b): b is WindowBudget => b !== undefined)
+  const slots = options.limits?.concurrency ? new RequestSlots(options.limits.concurrency) : undefined
+  // The requests holding a slot, by their options (a redirect runs beforeRequest again on the same ones).
+  const holding = new WeakSet<object>()
   const http = got.extend({
     retry: { limit: 0 },
     timeout: { connect: 30_000, response: 300_000 },
@@ -108,6 +112,12 @@ export function createSourceHttp(options: SourceHttpOptions): { http: Got; spent
           // `context.budget: false` lets a connector make a call its API does not count (Engage pages > 0).
           if ((req.context as { budget?: boolean } | undefined)?.budget === false) return
           const signal = req.signal as AbortSignal | undefined
+          // The slot first: a request queued behind the concurrency limit must not have spent its share
+          // of the per-second budget while it waited, or the queue would go out as one burst.
+          if (slots && !holding.has(req)) {
+            await slots.acquire(signal)
+            holding.add(req)
+          }
           await takeTogether(budgets, signal)
           options.onRequest?.()
         },
@@ -126,6 +136,27 @@ export function createSourceHttp(options: SourceHttpOptions): { http: Got; spent
         },
       ],
     },
+    handlers: slots ? [releaseSlotWhenDone(slots, holding)] : [],
   })
   return { http, spent: () => hourly?.snapshot() ?? [] }
+}
+
+/**
+ * Gives the slot back once the request is over: a stream when it ends, fails or is destroyed (a response
+ * body read to its end, or abandoned), a promise when it settles.
+ */
+function releaseSlotWhenDone(slots: RequestSlots, holding: WeakSet<object>): HandlerFunction {
+  return (options, next) => {
+    const release = () => {
+      if (holding.delete(options)) slots.release()
+    }
+    const result = next(options)
+    if (options.isStream) {
+      const stream = result as NodeJS.ReadableStream
+      for (const event of ['end', 'error', 'close']) stream.once(event, release)
+    } else {
+      ;(result as Promise<unknown>).then(release, release)
+    }
+    return result
+  }
 }
