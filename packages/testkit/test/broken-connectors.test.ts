@@ -67,6 +67,30 @@ const broken: Record<string, { check: string; source: AnySource; says: RegExp }>
     source: randomUuids,
     says: /uuids differ from run to run \(derive them with ctx\.uuid/,
   },
+  'export ignores the cursor': {
+    check: 'export_continues_from_cursor',
+    source: {
+      ...good,
+      // The mistake: every export starts from the first page, so a resume stages the pages before the cursor twice.
+      export: (ctx) => good.export({ ...ctx, cursor: undefined }),
+    },
+    says: /already given before that cursor.*continue from ctx\.cursor/,
+  },
+  'export skips past the cursor': {
+    check: 'export_continues_from_cursor',
+    source: {
+      ...good,
+      async *export(ctx) {
+        let first = ctx.cursor !== undefined
+        for await (const page of good.export(ctx)) {
+          // The mistake: a resume drops the page the cursor points at.
+          if (first) first = false
+          else yield page
+        }
+      },
+    },
+    says: /left out \d+ record\(s\) that come after it/,
+  },
   'secret logged': {
     check: 'secrets_stay_hidden',
     source: {

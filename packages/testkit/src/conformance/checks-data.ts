@@ -13,7 +13,8 @@ import {
 } from './harness.js'
 import { type CheckEnv, type ConformanceCheck, ensure, fail } from './types.js'
 
-async function samplePlan(env: CheckEnv) {
+/** The plan for the suite's config, and the first partitions the export and transform checks look at. */
+export async function samplePlan(env: CheckEnv) {
   const { config } = await env.setup()
   const parsed = parseConfig(env.source, config)
   const ctx = sourceContext(env.source, parsed)

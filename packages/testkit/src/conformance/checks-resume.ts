@@ -1,5 +1,9 @@
-import { describeRun, importOnce, interruptingSource } from './harness.js'
-import { type ConformanceCheck, ensure, fail } from './types.js'
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { canonicalJson, type ExportPage, type JsonValue } from '@ph-import/core'
+import { samplePlan } from './checks-data.js'
+import { countBy, describeRun, importOnce, interruptingSource } from './harness.js'
+import { CheckSkipped, type ConformanceCheck, ensure, fail } from './types.js'
 
 export const resumeAfterCrash: ConformanceCheck = {
   name: 'resume_after_crash',
@@ -111,4 +115,54 @@ export const abortStopsPromptly: ConformanceCheck = {
       ? 'interrupted while a request was in flight'
       : 'interrupted (the fake has no latency knob, so no request was in flight)'
   },
+}
+
+export const exportContinuesFromCursor: ConformanceCheck = {
+  name: 'export_continues_from_cursor',
+  description:
+    'an export given the cursor of one of its pages yields exactly the records of the pages after it',
+  requires: ['cursor'],
+  async run(env) {
+    const { ctx, sample } = await samplePlan(env)
+    for (const [i, partition] of sample.entries()) {
+      const scratchDir = path.join(env.tmp, `cursor-${i}`)
+      await mkdir(scratchDir, { recursive: true })
+      const pages: Array<{ records: string[]; cursor: JsonValue | undefined }> = []
+      for await (const page of env.source.export({ ...ctx, partition, cursor: undefined, scratchDir })) {
+        pages.push({ records: pageRecords(page as ExportPage), cursor: (page as ExportPage).cursor })
+      }
+      // The runtime resumes from the cursor of the last page it staged: take the first one with records after it.
+      const k = pages.findIndex(
+        (p, j) => p.cursor !== undefined && pages.slice(j + 1).some((q) => q.records.length > 0),
+      )
+      if (k < 0) continue
+      const rest = pages.slice(k + 1).flatMap((p) => p.records)
+      const resumed: string[] = []
+      const cursor = pages[k]!.cursor
+      for await (const page of env.source.export({ ...ctx, partition, cursor, scratchDir })) {
+        resumed.push(...pageRecords(page as ExportPage))
+      }
+      const expected = countBy(rest, (r) => r)
+      const got = countBy(resumed, (r) => r)
+      const repeated = [...got].filter(([r, n]) => n > (expected.get(r) ?? 0))
+      const missing = [...expected].filter(([r, n]) => n > (got.get(r) ?? 0))
+      if (repeated.length > 0)
+        fail(
+          `partition ${partition.key}: resumed from the cursor of page ${k + 1} of ${pages.length}, the export yielded ${repeated.length} record(s) it had already given before that cursor, e.g. ${repeated[0]![0].slice(0, 200)}: continue from ctx.cursor instead of starting over`,
+        )
+      if (missing.length > 0)
+        fail(
+          `partition ${partition.key}: resumed from the cursor of page ${k + 1} of ${pages.length}, the export left out ${missing.length} record(s) that come after it, e.g. ${missing[0]![0].slice(0, 200)}`,
+        )
+      return `partition ${partition.key}: from the cursor of page ${k + 1} of ${pages.length}, exactly the ${rest.length} records after it`
+    }
+    throw new CheckSkipped(
+      'no sampled partition exported two pages with a cursor between them: give the fake more records than one page (or a smaller page size)',
+    )
+  },
+}
+
+/** A page's records as canonical JSON (a line as it would be staged), for comparing by value. */
+function pageRecords(page: ExportPage): string[] {
+  return [...(page.records ?? []).map((r) => canonicalJson(r as JsonValue)), ...(page.lines ?? [])]
 }

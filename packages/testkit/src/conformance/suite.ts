@@ -6,7 +6,7 @@ import { configFieldsDescribed, configMarksSecrets, configRejectsInvalid } from 
 import { eventsAreValid, exportIsRepeatable, uuidsAreStable } from './checks-data.js'
 import { authFailureIsFatal, retryAfterHonoured } from './checks-failures.js'
 import { planCoversRange, planIsStable } from './checks-plan.js'
-import { abortStopsPromptly, resumeAfterCrash } from './checks-resume.js'
+import { abortStopsPromptly, exportContinuesFromCursor, resumeAfterCrash } from './checks-resume.js'
 import { secretsStayHidden } from './checks-secrets.js'
 import {
   type CheckEnv,
@@ -27,6 +27,7 @@ export const standardChecks: readonly ConformanceCheck[] = [
   exportIsRepeatable,
   eventsAreValid,
   uuidsAreStable,
+  exportContinuesFromCursor,
   resumeAfterCrash,
   retryAfterHonoured,
   authFailureIsFatal,
