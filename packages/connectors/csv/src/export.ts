@@ -53,17 +53,29 @@ export interface CsvCursor {
   line: number
   /** Rows so far that were shorter than the header (for the end-of-file notice). */
   shortRows: number
+  /** The line of the first of them, so the notice can point at one. */
+  firstShortLine?: number | undefined
 }
 
 function toCursor(c: CsvCursor): JsonValue {
-  return { offset: c.offset, line: c.line, shortRows: c.shortRows } satisfies JsonObject
+  return {
+    offset: c.offset,
+    line: c.line,
+    shortRows: c.shortRows,
+    ...(c.firstShortLine !== undefined ? { firstShortLine: c.firstShortLine } : {}),
+  } satisfies JsonObject
 }
 
 function fromCursor(value: JsonValue | undefined): CsvCursor | undefined {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined
-  const { offset, line, shortRows } = value
+  const { offset, line, shortRows, firstShortLine } = value
   if (typeof offset !== 'number' || typeof line !== 'number') return undefined
-  return { offset, line, shortRows: typeof shortRows === 'number' ? shortRows : 0 }
+  return {
+    offset,
+    line,
+    shortRows: typeof shortRows === 'number' ? shortRows : 0,
+    firstShortLine: typeof firstShortLine === 'number' ? firstShortLine : undefined,
+  }
 }
 
 /** csv-parse copies its counters onto the error object. */
@@ -118,6 +130,7 @@ export async function* exportFile(ctx: ExportContext<CsvConfig>): AsyncGenerator
   const start = resume?.offset ?? params.dataOffset
   const firstLine = resume?.line ?? params.dataLine
   let shortRows = resume?.shortRows ?? 0
+  let firstShortLine = resume?.firstShortLine
   const parser = openDecoded(
     params.path,
     params.gzip,
@@ -172,10 +185,16 @@ export async function* exportFile(ctx: ExportContext<CsvConfig>): AsyncGenerator
     nextOffset = start + info.bytes
     if (isBlank(record)) continue
     const row = toRow(record, params, endLine - newlinesInside(record))
-    if (row.missing) shortRows++
+    if (row.missing) {
+      shortRows++
+      firstShortLine ??= row.line
+    }
     page.push(row)
     if (page.length >= ctx.config.pageSize) {
-      yield { records: page, cursor: toCursor({ offset: nextOffset, line: lastLine, shortRows }) }
+      yield {
+        records: page,
+        cursor: toCursor({ offset: nextOffset, line: lastLine, shortRows, firstShortLine }),
+      }
       page = []
     }
   }
@@ -185,7 +204,7 @@ export async function* exportFile(ctx: ExportContext<CsvConfig>): AsyncGenerator
   if (page.length > 0) yield { records: page }
   if (shortRows > 0 && !ctx.config.strictColumns) {
     ctx.warn(
-      `${params.name}: ${shortRows} row(s) had fewer values than the header; the missing columns were left out`,
+      `${params.name}: ${shortRows} row(s) had fewer values than the header${firstShortLine !== undefined ? ` (the first on line ${firstShortLine})` : ''}; the missing columns were left out (--strict-columns rejects such rows instead)`,
     )
   }
 }
