@@ -26,6 +26,17 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined
 }
 
+/**
+ * Amplitude answers an empty window with 404 "No data available for the time range requested.". Any other
+ * 404 (a path typo in --base-url, a proxy) is not an empty window: taken as one, the job would end "done"
+ * having read nothing.
+ */
+function isNoDataAnswer(error: unknown): boolean {
+  const body = (error as { response?: { body?: unknown } } | undefined)?.response?.body
+  const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : ''
+  return /no data/i.test(text)
+}
+
 /** Export-time filters, so excluded events are never staged. Undefined when nothing is filtered. */
 function recordFilter(config: AmplitudeConfig): ((raw: RawAmplitudeEvent) => boolean) | undefined {
   const include = config.eventTypes ? new Set(config.eventTypes) : undefined
@@ -64,7 +75,18 @@ async function download(ctx: ExportContext<AmplitudeConfig>, file: string): Prom
     return true
   } catch (error) {
     const status = statusOf(error)
-    if (status === 404) return false
+    if (status === 404) {
+      if (isNoDataAnswer(error)) return false
+      throw new FatalError(
+        `${where}: HTTP 404 from ${exportUrl(config)}, not Amplitude's "No data available" answer`,
+        {
+          cause: error,
+          hint: config.baseUrl
+            ? 'check --base-url: it is the host alone (e.g. https://analytics.eu.amplitude.com), the path /api/2/export is added'
+            : 'check --region, or whether a proxy between here and Amplitude answers for it',
+        },
+      )
+    }
     if (status === 401 || status === 403) {
       throw new FatalError(`${where}: HTTP ${status}, wrong API key, secret or region`, {
         cause: error,

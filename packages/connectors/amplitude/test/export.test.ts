@@ -110,6 +110,17 @@ describe('export against the fake Amplitude API', () => {
     },
   )
 
+  it('fails on a 404 that is not Amplitude\'s "no data" answer, instead of ending done with nothing read', async () => {
+    // A path typo in --base-url: the fake answers an unknown path with a generic 404, as a proxy would.
+    const run = await importToFile(fake, { baseUrl: `${fake.url}/eu` })
+    expect(run.result.status).toBe('failed')
+    expect(run.result.report.error?.message).toMatch(
+      /HTTP 404 from .*\/eu\/api\/2\/export, not Amplitude's "No data available" answer/,
+    )
+    expect(run.result.report.error?.hint).toMatch(/--base-url: it is the host alone/)
+    expect(run.result.report.records.read).toBe(0)
+  })
+
   it('bisects a window that is too large (400) until it fits', async () => {
     const day = fake.exportable('20240301T00', '20240301T23')
     const dayBytes = day.reduce((s, r) => s + JSON.stringify(r).length + 1, 0)
