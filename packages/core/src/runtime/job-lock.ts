@@ -1,4 +1,5 @@
-import { open, readFile, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { link, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { ConfigError } from '../contracts/errors.js'
 
 function alive(pid: number): boolean {
@@ -10,29 +11,85 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Locks this process holds, by file: a lock naming our own pid is ours only if it is in here. */
+const heldHere = new Map<string, string>()
+
+/** The pid a lock names (its first word), or undefined for an unreadable or foreign file. */
+function lockPid(content: string): number | undefined {
+  const pid = Number(content.split(' ')[0])
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined
+}
+
+function isHeld(file: string, content: string): boolean {
+  const pid = lockPid(content)
+  if (pid === undefined) return false
+  // Our pid in a lock we did not take: a lock left before a reboot that gave this process its number.
+  if (pid === process.pid) return heldHere.get(file) === content
+  return alive(pid)
+}
+
+function running(jobId: string, content: string): ConfigError {
+  const pid = lockPid(content)
+  return new ConfigError(
+    pid === process.pid
+      ? `job ${jobId} is already running in this process`
+      : `job ${jobId} is already running in process ${pid}`,
+    { hint: 'wait for it to finish, or stop it (Ctrl-C) and run the command again' },
+  )
+}
+
 /**
- * One process per job directory: two runs of the same job would both send the same batches.
- * A lock left by a killed process (its pid is gone) is taken over.
+ * One process per job directory: two runs of the same job would both send the same batches and write
+ * the same staged files. The lock is created whole or not at all (its content is written first and linked
+ * into place, so no one ever reads a half-written lock). A lock left by a killed process (its pid is gone)
+ * is taken over by moving it aside and checking that what was moved is still that dead process's lock:
+ * two runs that find the same stale lock cannot both remove it and each take a fresh one.
  */
 export async function acquireJobLock(file: string, jobId: string): Promise<() => Promise<void>> {
-  for (let i = 0; i < 2; i++) {
-    try {
-      const handle = await open(file, 'wx')
-      await handle.writeFile(String(process.pid))
-      await handle.close()
-      return async () => {
-        await rm(file, { force: true })
+  const content = `${process.pid} ${randomBytes(8).toString('hex')}`
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
+  await writeFile(draft, content)
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await link(draft, file)
+        heldHere.set(file, content)
+        return async () => {
+          // Only our own: a lock that is no longer ours (taken over after we were thought dead) stays.
+          if ((await readFile(file, 'utf8').catch(() => undefined)) === content)
+            await rm(file, { force: true })
+          if (heldHere.get(file) === content) heldHere.delete(file)
+        }
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const pid = Number(await readFile(file, 'utf8').catch(() => ''))
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new ConfigError(`job ${jobId} is already running in process ${pid}`, {
-          hint: 'wait for it to finish, or stop it (Ctrl-C) and run the command again',
-        })
-      }
-      await rm(file, { force: true })
+      const found = await readFile(file, 'utf8').catch(() => undefined)
+      if (found === undefined) continue // released meanwhile: try again
+      if (isHeld(file, found)) throw running(jobId, found)
+      await takeOverStale(file, found)
     }
+    throw new ConfigError(`could not lock job ${jobId}: other runs of it keep starting at the same time`, {
+      hint: 'run one command per job at a time',
+    })
+  } finally {
+    await rm(draft, { force: true })
   }
-  throw new ConfigError(`could not lock job ${jobId}`)
+}
+
+/** Removes a stale lock, but only if it is still the one judged stale; a fresh lock moved aside goes back. */
+async function takeOverStale(file: string, stale: string): Promise<void> {
+  const aside = `${file}.stale.${process.pid}.${randomBytes(4).toString('hex')}`
+  try {
+    await rename(file, aside)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return // another run moved it first
+    throw error
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => undefined)
+  if (moved !== undefined && moved !== stale) {
+    // Another run took the stale lock over between our read and our move: its lock goes back in place.
+    // Not guarded: a third run locking in that very instant (the link fails; two runs would hold the job).
+    await link(aside, file).catch(() => {})
+  }
+  await rm(aside, { force: true })
 }

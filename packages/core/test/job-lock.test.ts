@@ -1,0 +1,87 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { acquireJobLock } from '../src/runtime/job-lock.js'
+
+const dir = mkdtempSync(path.join(tmpdir(), 'ph-lock-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** A pid no process has any more: a child that has exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'])
+  return Number(child.stdout.toString())
+}
+
+// A separate process takes the lock, holds it, and says when: the built lock (dist), as the CLI runs it.
+const lockModule = fileURLToPath(new URL('../dist/runtime/job-lock.js', import.meta.url))
+const holder = path.join(dir, 'holder.mjs')
+writeFileSync(
+  holder,
+  `import { acquireJobLock } from ${JSON.stringify(lockModule)}
+const [file, holdMs] = process.argv.slice(2)
+try {
+  const unlock = await acquireJobLock(file, 'j')
+  const from = Date.now()
+  await new Promise((r) => setTimeout(r, Number(holdMs)))
+  const to = Date.now()
+  await unlock()
+  console.log(JSON.stringify({ from, to }))
+} catch (error) {
+  console.log(JSON.stringify({ refused: error.message }))
+}
+`,
+)
+
+function hold(file: string, holdMs: number): Promise<{ from?: number; to?: number; refused?: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [holder, file, String(holdMs)])
+    let out = ''
+    child.stdout.on('data', (c) => {
+      out += c
+    })
+    child.on('error', reject)
+    child.on('exit', () => resolve(JSON.parse(out)))
+  })
+}
+
+describe('job lock', () => {
+  it('refuses a second run of the job, in this process or another, and frees the job when released', async () => {
+    const file = path.join(dir, 'a.lock')
+    const unlock = await acquireJobLock(file, 'job-a')
+    await expect(acquireJobLock(file, 'job-a')).rejects.toThrow(
+      'job job-a is already running in this process',
+    )
+    expect((await hold(file, 0)).refused).toBe(`job j is already running in process ${process.pid}`)
+    await unlock()
+    const again = await acquireJobLock(file, 'job-a')
+    await again()
+  })
+
+  it('takes over a lock left by a killed run, and one naming this pid that this process never took', async () => {
+    const file = path.join(dir, 'b.lock')
+    writeFileSync(file, String(deadPid())) // the format before the lock had a token
+    const unlock = await acquireJobLock(file, 'job-b')
+    expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^${process.pid} [0-9a-f]{16}$`))
+    await unlock()
+    // Left before a reboot by a process that had this number.
+    writeFileSync(file, `${process.pid} 0000000000000000`)
+    await (await acquireJobLock(file, 'job-b'))()
+  })
+
+  it('never lets two runs that start together on a stale lock both hold the job', async () => {
+    const file = path.join(dir, 'c.lock')
+    for (let trial = 0; trial < 6; trial++) {
+      writeFileSync(file, `${deadPid()} 0123456789abcdef`)
+      const runs = await Promise.all(Array.from({ length: 4 }, () => hold(file, 150)))
+      const held = runs.filter((r) => r.from !== undefined).sort((a, b) => a.from! - b.from!)
+      expect(held.length, JSON.stringify(runs)).toBeGreaterThan(0)
+      for (const r of runs.filter((r) => r.refused))
+        expect(r.refused).toMatch(/already running in process \d+/)
+      // Each holder's time ends before the next one's begins.
+      for (let i = 1; i < held.length; i++) expect(held[i]!.from!).toBeGreaterThanOrEqual(held[i - 1]!.to!)
+    }
+  })
+})
