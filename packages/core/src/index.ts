@@ -23,6 +23,7 @@ export {
   resolveHost,
   US_INGESTION_HOST,
 } from './destinations/posthog/index.js'
+export { sha256File } from './runtime/atomic-fs.js'
 export {
   type BackoffPolicy,
   backoffDelay,

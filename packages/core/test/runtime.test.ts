@@ -499,6 +499,43 @@ describe('jobs and re-processing rejects', () => {
     const { deterministicUuid } = await import('../src/util/uuid.js')
     for (const e of fixed) expect(e.uuid).toBe(deterministicUuid('test', 'fixture', e.properties.source_id))
   })
+
+  it('a retry of other codes, or of rejects gained since, is a new job; the same retry again is the same job', async () => {
+    const { createReprocessSource } = await import('../src/runtime/reprocess.js')
+    const dir = tempDir()
+    const first = await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
+      stateDir: dir,
+      rate: 1e6,
+    })
+    const invalidTime = first.report.rejectsByCode.invalid_time ?? 0
+    expect(invalidTime).toBeGreaterThan(0)
+    const retry = (codes: string[], rejectsDigest: string) =>
+      runImport({
+        source: createReprocessSource(testSource, {
+          rejectsFile: path.join(first.jobDir, 'rejects.jsonl'),
+          identity: 'fixture',
+          codes,
+          rejectsDigest,
+        }),
+        config: base,
+        destination: createFileDestination({ path: path.join(dir, `retry-${codes}.jsonl`) }),
+        stateDir: dir,
+        rate: 1e6,
+        transformHook: (e) => (e.event ? e : { ...e, event: 'unnamed' }),
+      })
+    const names = await retry(['missing_event_name'], 'd1')
+    expect(names.report.events.loaded).toBe(first.report.rejectsByCode.missing_event_name)
+    // Other codes: read and transformed again (no mapping mends a missing time, so they are rejected again).
+    const times = await retry(['invalid_time'], 'd1')
+    expect(times.jobId).not.toBe(names.jobId)
+    expect(times.report.records.read).toBe(invalidTime)
+    expect(times.report.rejectsByCode.invalid_time).toBe(invalidTime)
+    expect((await retry(['missing_event_name'], 'd1')).jobId).toBe(names.jobId)
+    expect((await retry(['missing_event_name'], 'd2')).jobId).not.toBe(names.jobId)
+  })
 })
 
 describe('a user hook that throws', () => {

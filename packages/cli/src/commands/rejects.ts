@@ -1,6 +1,6 @@
 import { copyFile, writeFile } from 'node:fs/promises'
 import { Args, Flags } from '@oclif/core'
-import { ConfigError, RETRYABLE_REMEDIES, type RejectAdvice, rejectAdvice } from '@ph-import/core'
+import { ConfigError, RETRYABLE_REMEDIES, type RejectAdvice, rejectAdvice, sha256File } from '@ph-import/core'
 import { BaseCommand } from '../base-command.js'
 import { sendFlags } from '../run/common-flags.js'
 import { absolute, defined, runOptions, type SendFlagValues } from '../run/from-flags.js'
@@ -106,6 +106,7 @@ export default class Rejects extends BaseCommand {
         rejectsFile: job.rejectsFile,
         identity: job.state.identity,
         ...(values.code ? { codes: values.code } : {}),
+        rejectsDigest: (await sha256File(job.rejectsFile)).slice(0, 16),
         partitions: job.state.partitions.map((p) => ({ key: p.key, kind: p.kind, params: p.params })),
       },
     }

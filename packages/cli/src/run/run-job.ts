@@ -155,8 +155,9 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
       // A dry run previews the current input every time; only an interrupted one (resumed by id) continues.
       fresh: options.fresh || (settings.dryRun && !launch.jobId),
       ...(launch.jobId ? { jobId: launch.jobId } : {}),
-      // A retry sends what the original job rejected: that job's events are not a second copy.
-      ...(settings.reprocess ? { checkEarlierJobs: false } : {}),
+      // A retry sends what the original job rejected: that job's events are not a second copy, and the
+      // users and devices it identified are not identified again.
+      ...(settings.reprocess ? { checkEarlierJobs: false, claimsFromJob: settings.reprocess.jobId } : {}),
       ...(settings.mapping ? { mapping: settings.mapping as MappingConfig } : {}),
       ...(launch.transformHook ? { transformHook: launch.transformHook } : {}),
       ...(settings.rate ? { rate: settings.rate } : {}),

@@ -79,6 +79,7 @@ export function storedSource(job: StoredJob) {
         rejectsFile: r.rejectsFile,
         identity: r.identity,
         ...(r.codes ? { codes: r.codes } : {}),
+        ...(r.rejectsDigest ? { rejectsDigest: r.rejectsDigest } : {}),
         ...(r.partitions ? { partitions: r.partitions as Partition[] } : {}),
       })
     : job.connector.source

@@ -19,6 +19,10 @@ interface RejectRow {
  * same ones the original job would have produced. Given the original job's `partitions`, each record is
  * transformed with the partition it was read in (its kind and params: a time zone, a range, a profile
  * listing), as the original job transformed it.
+ *
+ * The description names the codes retried and a digest of the rejects file: the runtime hashes it into the
+ * job id, so retrying other codes, or rejects the original job has gained since, is a new job, while the
+ * same retry run again resumes (or reports done) instead of sending everything twice.
  */
 export function createReprocessSource(
   original: AnySource,
@@ -27,6 +31,8 @@ export function createReprocessSource(
     identity: string
     codes?: readonly string[]
     partitions?: readonly Partition[]
+    /** A digest of the rejects file's content, taken when the retry was asked for. */
+    rejectsDigest?: string
   },
 ): SourceDefinition<z.ZodType, unknown> {
   const codes = options.codes ? new Set(options.codes) : undefined
@@ -35,7 +41,11 @@ export function createReprocessSource(
   const { limits: _limits, replan: _replan, estimate: _estimate, ...rest } = original
   return {
     ...rest,
-    description: `re-process rejects of ${original.name}`,
+    description: [
+      `re-process rejects of ${original.name}`,
+      ...(options.codes ? [`codes ${[...options.codes].sort().join(',')}`] : []),
+      ...(options.rejectsDigest ? [`rejects ${options.rejectsDigest}`] : []),
+    ].join('; '),
     identity: () => options.identity,
     plan: () => [{ key: 'rejects', params: { file: options.rejectsFile } }],
     async *export() {

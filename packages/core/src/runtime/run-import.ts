@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { formatConfigIssues, secretValues } from '../contracts/config.js'
 import { ConfigError, errorKind, FatalError, PhImportError } from '../contracts/errors.js'
@@ -188,6 +189,8 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     const seen = new SeenSet()
     for (const p of state.partitions)
       if (p.transform.status === 'done') await seen.loadFile(paths.seenKeys(p))
+    if (options.claimsFromJob)
+      await loadClaimsOf(seen, path.join(path.dirname(paths.dir), options.claimsFromJob))
 
     const rate = options.rate ?? (options.destination.paced === false ? UNPACED_RATE : DEFAULT_RATE)
     const limiter = new RateLimiter({ ratePerSecond: rate, clock })
@@ -313,4 +316,14 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     emit({ type: 'done', status, report })
     return { jobId: state.jobId, jobDir: paths.dir, status, report }
   }
+}
+
+/** Every claim another job committed (its `seen/*.keys`): a job that is gone or never claimed adds none. */
+async function loadClaimsOf(seen: SeenSet, jobDir: string): Promise<void> {
+  const dir = path.join(jobDir, 'seen')
+  const files = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [] as string[]
+    throw error
+  })
+  for (const file of files) if (file.endsWith('.keys')) await seen.loadFile(path.join(dir, file))
 }

@@ -57,6 +57,12 @@ export interface RunImportOptions {
    * other settings (default true). A rejects retry turns it off: it means to send what that job did not.
    */
   checkEarlierJobs?: boolean
+  /**
+   * Another job in the state directory whose `ctx.once` claims count as made here: a rejects retry is
+   * given the original job's, so a user or device the original already identified is not identified
+   * again (a second `$identify` under the same uuid with another time, which PostHog keeps as a second row).
+   */
+  claimsFromJob?: string
   mapping?: MappingConfig
   /** A user hook applied after the mapping (e.g. `--transform module.js`). */
   transformHook?: EventHook
