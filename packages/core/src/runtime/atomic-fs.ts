@@ -33,8 +33,10 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
  */
 export async function appendLinesDurably(file: string, lines: readonly string[]): Promise<void> {
   const handle = await open(file, 'a+')
+  let created = false
   try {
     const { size } = await handle.stat()
+    created = size === 0
     let separator = ''
     if (size > 0) {
       const last = Buffer.alloc(1)
@@ -46,6 +48,8 @@ export async function appendLinesDurably(file: string, lines: readonly string[])
   } finally {
     await handle.close()
   }
+  // A file this call may have created is durable only once its directory entry is.
+  if (created) await fsyncDir(path.dirname(file))
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {

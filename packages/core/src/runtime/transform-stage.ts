@@ -1,8 +1,8 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { mkdir, rename } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventHook } from '../contracts/mapping.js'
 import type { AnySource } from '../contracts/source.js'
-import { fsyncDir } from './atomic-fs.js'
+import { fsyncDir, writeFileAtomic } from './atomic-fs.js'
 import { recordStager, type TransformCounts } from './record-stager.js'
 import { SeenSet } from './seen-set.js'
 import { LineWriter, readGzipChunks, splitLineChunks } from './staged-file.js'
@@ -127,10 +127,12 @@ export async function commitTransform(
   const { paths } = opts
   const eventsFile = paths.events(p)
   const rejectsFile = paths.transformRejects(p)
-  await writeFile(paths.seenKeys(p), SeenSet.serialize(transformed.claimHashes))
+  // Durable before the state says done, as the events are: claims lost to a power cut would be made again
+  // by later partitions (a second $identify), and rejects lost would leave records unaccounted for.
+  await writeFileAtomic(paths.seenKeys(p), SeenSet.serialize(transformed.claimHashes))
   await rename(`${eventsFile}.partial`, eventsFile)
   await rename(`${rejectsFile}.partial`, rejectsFile)
-  await fsyncDir(path.dirname(eventsFile))
+  await Promise.all([fsyncDir(path.dirname(eventsFile)), fsyncDir(path.dirname(rejectsFile))])
   for (const h of transformed.claimHashes) opts.seen.add(h)
   p.transform = {
     ...transformed.counts,
