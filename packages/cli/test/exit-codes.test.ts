@@ -182,26 +182,25 @@ describe('exit codes and messages', () => {
     }
   })
 
-  it('2 for a sandbox port in use, naming the port and the flag that moves it', async () => {
-    const holder = createServer()
-    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
-    const { port } = holder.address() as AddressInfo
-    try {
-      const r = await cli(
-        ['sandbox', '--port', String(port), '--amplitude-port', '0', '--mixpanel-port', '0'],
-        {
-          cwd: dir,
-          env,
-        },
-      )
-      expect(r.code).toBe(2)
-      expect(r.stderr).toBe(
-        `Error: port ${port} on 127.0.0.1 is in use (another sandbox still running?)\n  stop what holds it, or pass --port 0 for a free port\n`,
-      )
-    } finally {
-      holder.close()
-    }
-  })
+  it.each(['--port', '--amplitude-port', '--mixpanel-port'])(
+    '2 for a sandbox port in use (%s), naming the port and the flag that moves it',
+    async (flag) => {
+      const holder = createServer()
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+      const { port } = holder.address() as AddressInfo
+      const ports = { '--port': '0', '--amplitude-port': '0', '--mixpanel-port': '0', [flag]: String(port) }
+      try {
+        const r = await cli(['sandbox', ...Object.entries(ports).flat()], { cwd: dir, env })
+        expect(r.code).toBe(2)
+        // The fake APIs' ports too: a port in use there crashed the command with an unhandled 'error' event.
+        expect(r.stderr).toBe(
+          `Error: port ${port} on 127.0.0.1 is in use (another sandbox still running?)\n  stop what holds it, or pass ${flag} 0 for a free port\n`,
+        )
+      } finally {
+        holder.close()
+      }
+    },
+  )
 
   describe('against the fake Amplitude API', () => {
     let fake: Awaited<ReturnType<typeof startFakeAmplitude>>

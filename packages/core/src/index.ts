@@ -34,7 +34,7 @@ export {
 export { classifySourceError, createSourceHttp, parseRetryAfter } from './runtime/http.js'
 export { type JobSummary, jobsDir, listJobs, loadJob } from './runtime/jobs.js'
 export { RateLimiter, WindowBudget } from './runtime/rate-limiter.js'
-export type { JobReport } from './runtime/report.js'
+export { isEventPartition, type JobReport } from './runtime/report.js'
 export { createReprocessSource } from './runtime/reprocess.js'
 export {
   DEFAULT_RATE,

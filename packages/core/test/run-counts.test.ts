@@ -52,3 +52,43 @@ it('a report of a run stopped mid-read counts what was read, and its accounting 
   expect(report.records).toEqual({ read: 40, staged: 9, filtered: 0, rejected: 1 })
   expect(report.accounting.ok).toBe(true)
 })
+
+it("the report's time range is the events', not the profiles' (dated by when each person was created)", () => {
+  const transformed = (key: string, kind: string | undefined, first: string, last: string) => {
+    const p = newPartitionState({ key, ...(kind ? { kind } : {}), params: {} }, 0)
+    p.export = { status: 'done', attempts: 1, records: 1, bytes: 1 }
+    Object.assign(p.transform, {
+      status: 'done',
+      stagedRecords: 1,
+      events: 1,
+      firstTimestamp: first,
+      lastTimestamp: last,
+    })
+    return p
+  }
+  const profiles = transformed('profiles', 'profiles', '2019-02-01T00:00:00.000Z', '2024-03-02T00:00:00.000Z')
+  const march = transformed('2024-03', 'events', '2024-03-01T00:00:00.000Z', '2024-03-31T23:00:00.000Z')
+  const file = transformed('f.csv', undefined, '2024-04-01T00:00:00.000Z', '2024-04-02T00:00:00.000Z')
+  const report = (partitions: unknown[]) =>
+    buildReport(
+      {
+        jobId: 'j',
+        source: 's',
+        status: 'done',
+        destination: 'd',
+        warnings: [],
+        partitions,
+      } as unknown as JobState,
+      { lines: {}, updatedAt: '' },
+      new JobPaths('/tmp/none'),
+      { startedAt: new Date(), finishedAt: new Date() },
+      {},
+    )
+  const mixed = report([profiles, march, file])
+  expect([mixed.firstTimestamp, mixed.lastTimestamp]).toEqual([
+    '2024-03-01T00:00:00.000Z',
+    '2024-04-02T00:00:00.000Z',
+  ])
+  // Profiles alone: their range is the only one there is.
+  expect(report([profiles]).firstTimestamp).toBe('2019-02-01T00:00:00.000Z')
+})

@@ -159,7 +159,11 @@ export async function startFakeAmplitude(options: FakeAmplitudeOptions): Promise
   const server = createServer((req, res) => {
     handle(req, res).catch((error: Error) => send(res, 500, { error: error.message }))
   })
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve, reject) => {
+    // A port in use rejects (with the port), rather than crash the process as an unhandled 'error' event.
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', resolve)
+  })
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}`,

@@ -210,7 +210,11 @@ export async function startFakeMixpanel(options: FakeMixpanelOptions = {}): Prom
       else res.destroy()
     })
   })
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve, reject) => {
+    // A port in use rejects (with the port), rather than crash the process as an unhandled 'error' event.
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', resolve)
+  })
   const { port } = server.address() as AddressInfo
   const find = (id?: number) => {
     const p = id === undefined ? projects[0] : projects.find((x) => x.id === id)

@@ -71,8 +71,11 @@ export function buildReport(
   const rejectsByCode: Record<string, number> = { ...loadRejectCodes }
   const eventsByName: Record<string, number> = {}
   const eventsByDay: JobReport['eventsByDay'] = {}
+  // The time range is the events': profiles' $set events are dated by when each person was created,
+  // which would stretch it years back. Over everything only when there are no event partitions.
   let first: string | null = null
   let last: string | null = null
+  const ranged = state.partitions.some(isEventPartition) ? isEventPartition : () => true
   const parts = { total: state.partitions.length, exported: 0, transformed: 0, loaded: 0, failed: 0 }
   for (const p of state.partitions) {
     if (p.export.status === 'done') parts.exported++
@@ -101,6 +104,7 @@ export function buildReport(
     }
     e.loaded += partitionLoaded(p, checkpoint)
     e.deadLettered += p.load.deadLettered
+    if (!ranged(p)) continue
     if (p.transform.firstTimestamp && (first === null || p.transform.firstTimestamp < first))
       first = p.transform.firstTimestamp
     if (p.transform.lastTimestamp && (last === null || p.transform.lastTimestamp > last))
@@ -208,4 +212,9 @@ async function* linesOf(file: string): AsyncIterable<string> {
 
 export async function writeReport(paths: JobPaths, report: JobReport): Promise<void> {
   await writeJsonAtomic(paths.report, report)
+}
+
+/** A partition of events (kind `events` or none), as opposed to profiles and other kinds a source defines. */
+export function isEventPartition(p: { kind?: string | undefined }): boolean {
+  return p.kind === undefined || p.kind === 'events'
 }

@@ -1,13 +1,14 @@
 import { Args } from '@oclif/core'
-import { exportSkipped, type JobState, loadJob, partitionLoaded } from '@ph-import/core'
+import { exportSkipped, isEventPartition, type JobState, loadJob, partitionLoaded } from '@ph-import/core'
 import { BaseCommand } from '../../base-command.js'
 import { stateFlags } from '../../run/common-flags.js'
 import { dayChart } from '../../ui/day-chart.js'
 import { counts, n, table } from '../../ui/format.js'
 
-function byDay(state: JobState) {
+/** Events per day of these partitions. */
+function byDay(partitions: JobState['partitions']) {
   const out: Record<string, { staged: number; loaded: number }> = {}
-  for (const p of state.partitions) {
+  for (const p of partitions) {
     for (const [day, count] of Object.entries(p.transform.byDay)) {
       const d = out[day] ?? { staged: 0, loaded: 0 }
       out[day] = d
@@ -16,6 +17,21 @@ function byDay(state: JobState) {
     }
   }
   return out
+}
+
+/** A line for the events of other partition kinds (profiles), which the day chart leaves out. */
+function otherKinds(state: JobState): string[] {
+  const others = state.partitions.filter((p) => !isEventPartition(p) && p.transform.events > 0)
+  if (others.length === 0) return []
+  const events = others.reduce((sum, p) => sum + p.transform.events, 0)
+  const firsts = others.map((p) => p.transform.firstTimestamp).filter((t) => t !== undefined)
+  const lasts = others.map((p) => p.transform.lastTimestamp).filter((t) => t !== undefined)
+  const kinds = [...new Set(others.map((p) => p.kind))].join(', ')
+  const range =
+    firsts.length > 0
+      ? `, dated ${firsts.sort()[0]?.slice(0, 10)} → ${lasts.sort().at(-1)?.slice(0, 10)}`
+      : ''
+  return [`  not charted: ${n(events)} events of ${kinds} partitions${range}`]
 }
 
 function rejectsByCode(state: JobState, fromReport: Record<string, number> | undefined) {
@@ -41,7 +57,7 @@ export default class JobsShow extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(JobsShow)
     const { state, report, paths, checkpoint } = await loadJob(flags['state-dir'], args.id)
-    const days = byDay(state)
+    const days = byDay(state.partitions)
     const rejects = rejectsByCode(state, report?.rejectsByCode)
     if (this.jsonMode) {
       this.out('', { type: 'job', state, report: report ?? null, eventsByDay: days, rejectsByCode: rejects })
@@ -76,7 +92,9 @@ export default class JobsShow extends BaseCommand {
         ),
         '',
         'Events per day (█ loaded, ░ staged, · none):',
-        dayChart(days),
+        // Event partitions only: profiles are dated by when each person was created, years back.
+        dayChart(byDay(state.partitions.filter(isEventPartition))),
+        ...otherKinds(state),
         ...(state.warnings.length > 0 ? ['', 'Warnings:', ...state.warnings.map((w) => `  ${w}`)] : []),
       ].join('\n'),
     )
