@@ -74,6 +74,27 @@ describe('importing into the sandbox', () => {
     expect(stats.received).toBe(stats.unique_uuids)
   })
 
+  it('another --transform module is another job, not a resume of the first', async () => {
+    sandbox.reset()
+    await writeEventsCsv(path.join(dir, 'hooked.csv'), 5)
+    const run = (...extra: string[]) =>
+      cli(['csv', '--files', 'hooked.csv', '--state-dir', 'state3', '--yes', ...extra], { cwd: dir, env })
+    const plain = await run()
+    expect(plain.code, plain.stderr).toBe(0)
+    await writeFile(
+      path.join(dir, 'hook.mjs'),
+      'export default (e) => ({ ...e, event: `renamed_${e.event}` })\n',
+    )
+    const hooked = await run('--transform', 'hook.mjs')
+    expect(hooked.code, hooked.stderr).toBe(0)
+    // It used to resume the first (done) job: nothing sent, the hook never applied.
+    expect(hooked.stdout).not.toContain('Resuming')
+    const renamed = Object.keys(sandbox.stats().events_by_name).filter((name) => name.startsWith('renamed_'))
+    expect(renamed.length).toBeGreaterThan(0)
+    const jobId = /job (csv-\w+): done/.exec(hooked.stdout)?.[1] ?? ''
+    expect(jobId).not.toBe(/job (csv-\w+): done/.exec(plain.stdout)?.[1])
+  })
+
   it('jobs, jobs show (per-day chart with the gap), rejects export and retry after a mapping fix', async () => {
     sandbox.reset()
     // Row 5 carries a 1.2 MB payload: PostHog drops events over 1 MB, so it is dead-lettered.

@@ -1084,3 +1084,47 @@ describe('a source API that answered, then cannot be reached', () => {
     }
   })
 })
+
+describe('the --transform module of a job', () => {
+  it('is part of the job id; a job resumed by id refuses a module that changed since it started', async () => {
+    const dir = tempDir()
+    const run = (transformDigest: string | undefined, extra: { jobId?: string; signal?: AbortSignal } = {}) =>
+      runImport({
+        source: testSource,
+        config: base,
+        destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
+        stateDir: dir,
+        rate: 1e6,
+        ...(transformDigest ? { transformDigest, transformHook: (e) => e } : {}),
+        ...extra,
+      })
+    const abort = new AbortController()
+    const stopped = await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
+      stateDir: dir,
+      rate: 1e6,
+      transformDigest: 'aaaa',
+      transformHook: (e) => e,
+      signal: abort.signal,
+      onProgress: (e) => {
+        if (e.type === 'partition' && e.stage === 'export' && e.status === 'done') abort.abort()
+      },
+    })
+    expect(stopped.status).toBe('interrupted')
+    // Another module (or none) is another job, not this one resumed.
+    for (const other of ['bbbb', undefined]) {
+      const fresh = await run(other)
+      expect(fresh.jobId).not.toBe(stopped.jobId)
+      expect(fresh.status).toBe('done')
+    }
+    const changed = await run('bbbb', { jobId: stopped.jobId }).catch((error: Error) => error)
+    const message = changed instanceof Error ? changed.message : changed.report.error?.message
+    expect(message).toBe(
+      `the --transform module of job ${stopped.jobId} changed since it started (or was added or removed)`,
+    )
+    const resumed = await run('aaaa', { jobId: stopped.jobId })
+    expect(resumed.status).toBe('done')
+  })
+})

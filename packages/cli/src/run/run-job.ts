@@ -14,6 +14,7 @@ import {
   type RunResult,
   runImport,
   secretValues,
+  sha256File,
 } from '@ph-import/core'
 import { EXIT } from '../base-command.js'
 import type { ConfigField } from '../connectors/schema-flags.js'
@@ -160,6 +161,10 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
       ...(settings.reprocess ? { checkEarlierJobs: false, claimsFromJob: settings.reprocess.jobId } : {}),
       ...(settings.mapping ? { mapping: settings.mapping as MappingConfig } : {}),
       ...(launch.transformHook ? { transformHook: launch.transformHook } : {}),
+      // The module's own file, not what it imports: editing a helper it imports is not seen.
+      ...(settings.transformFile
+        ? { transformDigest: (await sha256File(settings.transformFile)).slice(0, 16) }
+        : {}),
       ...(settings.rate ? { rate: settings.rate } : {}),
       ...(settings.batchSize ? { batchSize: settings.batchSize } : {}),
       ...transformWorkers(launch),

@@ -32,7 +32,7 @@ function rangesOverlap(a: Record<string, unknown>, b: Record<string, unknown>): 
 /**
  * Warnings for a new job over a data set another job in the same state directory already sent to the same
  * destination and project, over an overlapping range, with a setting that changes events' time, name or
- * person: the connector's `eventShapingConfig` fields, or the mapping. PostHog keeps one copy of an
+ * person: the connector's `eventShapingConfig` fields, the mapping or the `--transform` module. PostHog keeps one copy of an
  * event only when uuid, name, timestamp and person all match, so such a re-run with one corrected flag
  * would duplicate the data set without a word. Nothing is said for other changes (a rate, a window, a
  * filter, a range), which leave every event as it was, nor for sources without an `identity` (files:
@@ -56,6 +56,8 @@ export async function earlierImportsOfTheSameData(
     if (!rangesOverlap(earlier.config, state.config)) continue
     const causes = differences(earlier.config, state.config, shaping)
     if (earlier.mapping !== undefined && earlier.mapping !== state.mapping) causes.push('the mapping file')
+    if (earlier.transform !== undefined && earlier.transform !== state.transform)
+      causes.push('the --transform module')
     if (causes.length === 0) continue
     warnings.push(
       `job ${job.jobId} already sent ${job.events.loaded.toLocaleString('en-US')} events of this data set to ${state.destination}, with other settings (${causes.join(', ')}). Events this job changes (their time, name or person) will be in PostHog twice: if that job was wrong, read "Changing settings after an import" in docs/migrating.md before going on`,

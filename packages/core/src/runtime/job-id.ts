@@ -44,10 +44,20 @@ export function jobIdFor(
   destination: string,
   mapping?: MappingConfig,
   target?: string,
+  transform?: string,
 ) {
   const identity = source.identity?.(config) ?? 'default'
   const pub = publicConfig(source.config, config)
   // The description is hashed too so a derived source (re-processing rejects) never resumes the original job.
-  const parts = { pub, identity, destination, mapping: mapping ?? null, kind: source.description }
-  return `${source.name}-${contentHash(target === undefined ? parts : { ...parts, target }, 12)}`
+  // Fields added later enter only when set, so the jobs of earlier versions keep their ids.
+  const parts = {
+    pub,
+    identity,
+    destination,
+    mapping: mapping ?? null,
+    kind: source.description,
+    ...(target === undefined ? {} : { target }),
+    ...(transform === undefined ? {} : { transform }),
+  }
+  return `${source.name}-${contentHash(parts, 12)}`
 }

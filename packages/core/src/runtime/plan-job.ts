@@ -11,6 +11,7 @@ export interface PlanJobOptions {
   destinationName: string
   target?: string
   mapping?: string
+  transform?: string
   redact: (text: string) => string
   /** Warnings the plan raised before the state existed; they become the state's first warnings. */
   warnings: string[]
@@ -42,6 +43,7 @@ export async function planJob(options: PlanJobOptions): Promise<JobState> {
     destination: options.destinationName,
     ...(options.target === undefined ? {} : { target: options.target }),
     ...(options.mapping === undefined ? {} : { mapping: options.mapping }),
+    ...(options.transform === undefined ? {} : { transform: options.transform }),
     createdAt: now,
     updatedAt: now,
     status: 'planned',

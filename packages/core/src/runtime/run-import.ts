@@ -74,7 +74,9 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
   const destinationName = options.destination.describe()
   const target = options.destination.target?.()
-  const jobId = options.jobId ?? jobIdFor(source, config, destinationName, options.mapping, target)
+  const jobId =
+    options.jobId ??
+    jobIdFor(source, config, destinationName, options.mapping, target, options.transformDigest)
   const paths = new JobPaths(path.resolve(options.stateDir ?? '.ph-import', 'jobs', jobId))
   const createdDir = await openJobDir(paths.dir, options.fresh ?? false)
   const unlock = await acquireJobLock(paths.lock, jobId)
@@ -118,6 +120,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     state = await readState(paths)
     const resumed = state !== undefined
     if (state) await checkInputUnchanged(source, sourceCtx, state)
+    if (state) checkTransformUnchanged(state, options.transformDigest)
     if (!state) {
       state = await planJob({
         source,
@@ -127,6 +130,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
         destinationName,
         ...(target === undefined ? {} : { target }),
         mapping: contentHash(options.mapping ?? null, 16),
+        transform: options.transformDigest ?? 'none',
         redact,
         warnings: planWarnings,
       })
@@ -326,4 +330,18 @@ async function loadClaimsOf(seen: SeenSet, jobDir: string): Promise<void> {
     throw error
   })
   for (const file of files) if (file.endsWith('.keys')) await seen.loadFile(path.join(dir, file))
+}
+
+/**
+ * A job resumed by id with a `--transform` module that changed since it started (or was added or
+ * removed) would give the events still to come another shape than those already sent.
+ */
+function checkTransformUnchanged(state: JobState, digest: string | undefined): void {
+  if (state.transform === undefined || state.transform === (digest ?? 'none')) return
+  throw new ConfigError(
+    `the --transform module of job ${state.jobId} changed since it started (or was added or removed)`,
+    {
+      hint: 'restore the module to resume the job as it began, or run the import command again with the new one: that is a new job, which sends the whole range again',
+    },
+  )
 }

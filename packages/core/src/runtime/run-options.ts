@@ -67,6 +67,12 @@ export interface RunImportOptions {
   /** A user hook applied after the mapping (e.g. `--transform module.js`). */
   transformHook?: EventHook
   /**
+   * What identifies the hook's code (the CLI gives a digest of the `--transform` file). Like the mapping,
+   * it is part of the job id, so another hook is another job rather than a resume that would apply it to
+   * only the events still to come; a job resumed by id refuses a hook that changed since it started.
+   */
+  transformDigest?: string
+  /**
    * Transform on worker threads that share each partition, a batch of lines each. Workers cannot receive
    * functions, so they import the source (the module's default export) and the `transformHook` from these
    * modules. Without it, or with a `transformHook` but no `hookModule`, partitions transform on this thread.

@@ -72,6 +72,8 @@ export const JobState = z.object({
   target: z.string().optional(),
   /** A digest of the job's mapping file (none: no mapping), to tell a re-run with another mapping. */
   mapping: z.string().optional(),
+  /** A digest of the `--transform` module (none: no module), to tell a re-run or resume with another. */
+  transform: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   status: JobStatus,
