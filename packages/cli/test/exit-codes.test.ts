@@ -111,6 +111,18 @@ describe('exit codes and messages', () => {
     )
   })
 
+  it.each(['resume', 'rejects'])(
+    '2 for %s given two job ids, which used to drop the second',
+    async (command) => {
+      const r = await cli([command, 'csv-1', 'csv-2'], { cwd: dir, env })
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain('one job id at a time: got csv-1 csv-2')
+      expect((await cli([command, '--help'], { cwd: dir, env })).stdout).toContain(
+        `$ ph-import ${command} ID [FLAGS]`,
+      )
+    },
+  )
+
   it('2 for --output without --dry-run: nothing is sent to PostHog', async () => {
     const r = await cli(
       ['csv', '--files', 'events.csv', '--output', 'x.jsonl', '--posthog-key', 'phc_test'],

@@ -83,7 +83,7 @@ describe('importing into the sandbox', () => {
     expect(plain.code, plain.stderr).toBe(0)
     await writeFile(
       path.join(dir, 'hook.mjs'),
-      'export default (e) => ({ ...e, event: `renamed_${e.event}` })\n',
+      "export default (e) => ({ ...e, event: 'renamed_' + e.event })\n",
     )
     const hooked = await run('--transform', 'hook.mjs')
     expect(hooked.code, hooked.stderr).toBe(0)

@@ -8,6 +8,7 @@ import type { JobSettings } from '../run/job-settings.js'
 import { summarizeRejects } from '../run/rejects-file.js'
 import { runJob } from '../run/run-job.js'
 import {
+  oneJobId,
   openStoredJob,
   parseWithSecrets,
   secretFlagsOfEveryConnector,
@@ -48,13 +49,20 @@ export default class Rejects extends BaseCommand {
     id: Args.string({ description: 'job id (a unique prefix is enough)', required: true }),
   }
   static override flags = flags
+  // One id (checked in run): the loose parse, for the job's secret flags, would otherwise show `ID...`.
+  static override usage = '<%= command.id %> ID [FLAGS]'
   static override strict = false
 
   async run(): Promise<void> {
-    const { args, flags: first } = await this.parse({
+    const {
+      args,
+      argv,
+      flags: first,
+    } = await this.parse({
       ...Rejects,
       flags: { ...Rejects.flags, ...secretFlagsOfEveryConnector() },
     })
+    oneJobId(argv)
     const job = await openStoredJob(first['state-dir'], args.id)
     const summary = await summarizeRejects(job.rejectsFile)
     if (first.output) {

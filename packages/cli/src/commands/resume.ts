@@ -6,6 +6,7 @@ import { defined, runOptions, type SendFlagValues } from '../run/from-flags.js'
 import type { JobSettings } from '../run/job-settings.js'
 import { runJob } from '../run/run-job.js'
 import {
+  oneJobId,
   openStoredJob,
   parseWithSecrets,
   secretFlagsOfEveryConnector,
@@ -34,14 +35,21 @@ export default class Resume extends BaseCommand {
     id: Args.string({ description: 'job id (a unique prefix is enough)', required: true }),
   }
   static override flags = flags
+  // One id: the loose parse below would otherwise show `ID...`.
+  static override usage = '<%= command.id %> ID [FLAGS]'
   // Connector secret flags (--api-key, ...) are only known once the job is found; parsed in run().
   static override strict = false
 
   async run(): Promise<void> {
-    const { args, flags: first } = await this.parse({
+    const {
+      args,
+      argv,
+      flags: first,
+    } = await this.parse({
       ...Resume,
       flags: { ...flags, ...secretFlagsOfEveryConnector() },
     })
+    oneJobId(argv)
     const done = await loadJob(first['state-dir'], args.id)
     // A finished job has nothing left to send: say so without asking for its secrets again.
     if (done.state.status === 'done' && done.report) {

@@ -17,6 +17,18 @@ export interface StoredJob {
 }
 
 /** A saved job with the connector that ran it (which must still be installed). */
+/**
+ * The job id, refusing more than one: the commands that take one parse loosely (the job's secret flags
+ * are known only once it is found), so a second id would otherwise be dropped without a word.
+ */
+export function oneJobId(argv: readonly unknown[]): void {
+  const ids = argv.filter((a) => typeof a === 'string' && !a.startsWith('-'))
+  if (ids.length <= 1) return
+  throw new ConfigError(`one job id at a time: got ${ids.join(' ')}`, {
+    hint: 'run the command once for each job',
+  })
+}
+
 export async function openStoredJob(stateDir: string, id: string): Promise<StoredJob> {
   const { state, paths } = await loadJob(stateDir, id)
   const settings = await readJobSettings(paths.dir)
