@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -69,6 +69,18 @@ describe('job lock', () => {
     // Left before a reboot by a process that had this number.
     writeFileSync(file, `${process.pid} 0000000000000000`)
     await (await acquireJobLock(file, 'job-b'))()
+    // A draft and a moved-aside lock of runs killed mid-way go too; a live process's stay.
+    const dead = deadPid()
+    for (const name of [
+      `b.lock.${dead}.0a1b2c3d`,
+      `b.lock.stale.${dead}.0a1b2c3d`,
+      `b.lock.${process.ppid}.0a1b2c3d`,
+    ])
+      writeFileSync(path.join(dir, name), 'x')
+    await (await acquireJobLock(file, 'job-b'))()
+    expect(readdirSync(dir).filter((n) => n.startsWith('b.lock.'))).toEqual([
+      `b.lock.${process.ppid}.0a1b2c3d`,
+    ])
   })
 
   it('never lets two runs that start together on a stale lock both hold the job', async () => {

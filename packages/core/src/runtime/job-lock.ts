@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { link, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { link, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { ConfigError } from '../contracts/errors.js'
 
 function alive(pid: number): boolean {
@@ -46,6 +47,7 @@ function running(jobId: string, content: string): ConfigError {
  * two runs that find the same stale lock cannot both remove it and each take a fresh one.
  */
 export async function acquireJobLock(file: string, jobId: string): Promise<() => Promise<void>> {
+  await removeLeftovers(file)
   const content = `${process.pid} ${randomBytes(8).toString('hex')}`
   const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
   await writeFile(draft, content)
@@ -92,4 +94,15 @@ async function takeOverStale(file: string, stale: string): Promise<void> {
     await link(aside, file).catch(() => {})
   }
   await rm(aside, { force: true })
+}
+
+/** Drafts and moved-aside locks (`lock.<pid>.<hex>`, `lock.stale.<pid>.<hex>`) of runs killed mid-way. */
+async function removeLeftovers(file: string): Promise<void> {
+  const base = path.basename(file)
+  const names = await readdir(path.dirname(file)).catch(() => [] as string[])
+  for (const name of names) {
+    const pid = new RegExp(`^${base}\\.(?:stale\\.)?(\\d+)\\.[0-9a-f]{8}$`).exec(name)?.[1]
+    if (pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid)))
+      await rm(path.join(path.dirname(file), name), { force: true })
+  }
 }
