@@ -204,6 +204,8 @@ describe('runImport', () => {
       destination: createFileDestination({ path: path.join(dir, 'o.jsonl') }),
       stateDir: dir,
       rate: 1e6,
+      // Kept, to be searched too.
+      keepStaged: true,
     })
     const walk = (d: string): string[] =>
       readdirSync(d, { withFileTypes: true }).flatMap((e) =>
@@ -1126,5 +1128,68 @@ describe('the --transform module of a job', () => {
     )
     const resumed = await run('aaaa', { jobId: stopped.jobId })
     expect(resumed.status).toBe('done')
+  })
+})
+
+describe('the disk a job holds', () => {
+  it("removes a partition's staged export and events once it is loaded; a re-run of the done job is still done", async () => {
+    const dir = tempDir()
+    const out = path.join(dir, 'out.jsonl')
+    const run = () =>
+      runImport({
+        source: testSource,
+        config: base,
+        destination: createFileDestination({ path: out }),
+        stateDir: dir,
+        rate: 1e6,
+      })
+    const result = await run()
+    expect(result.status).toBe('done')
+    expect(readdirSync(path.join(result.jobDir, 'raw'))).toEqual([])
+    expect(readdirSync(path.join(result.jobDir, 'events'))).toEqual([])
+    // The dead letters stay, for `rejects` and `rejects --retry`.
+    expect(readJsonLines(path.join(result.jobDir, 'rejects.jsonl')).length).toBe(
+      result.report.records.rejected,
+    )
+    const again = await run()
+    expect(again.jobId).toBe(result.jobId)
+    expect(again.status).toBe('done')
+    expect(readJsonLines(out).length).toBe(result.report.events.loaded)
+  })
+
+  it('exports the next partition only once the staged data not yet loaded is under maxStagedBytes', async () => {
+    const dir = tempDir()
+    const order: string[] = []
+    const result = await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
+      stateDir: dir,
+      rate: 1e6,
+      maxStagedBytes: 1,
+      onProgress: (e) => {
+        if (e.type === 'partition' && e.status !== 'split') order.push(`${e.stage} ${e.status} ${e.key}`)
+      },
+    })
+    expect(result.status).toBe('done')
+    const keys = result.report.perPartition.map((p) => p.key)
+    // One partition on disk at a time: each export starts after the one before it is loaded.
+    for (let i = 1; i < keys.length; i++)
+      expect(order.indexOf(`export started ${keys[i]}`)).toBeGreaterThan(
+        order.indexOf(`load done ${keys[i - 1]}`),
+      )
+    // Without the bound the export runs ahead (this fixture's partitions export in no time).
+    const ahead: string[] = []
+    await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: path.join(dir, 'out2.jsonl') }),
+      stateDir: path.join(dir, 'unbounded'),
+      rate: 1e6,
+      onProgress: (e) => {
+        if (e.type === 'partition' && e.status !== 'split') ahead.push(`${e.stage} ${e.status} ${e.key}`)
+      },
+    })
+    expect(ahead.indexOf(`export started ${keys[1]}`)).toBeLessThan(ahead.indexOf(`load done ${keys[0]}`))
   })
 })

@@ -56,6 +56,7 @@ async function interruptedJob(dir: string, out: string) {
   return { paths, p1, p2: p2!, p3: p3!, p4: p4! }
 }
 
+// The staged files are kept, so the tests can compare them with what was staged before.
 const resume = (dir: string, out: string) =>
   runImport({
     source: testSource,
@@ -63,6 +64,7 @@ const resume = (dir: string, out: string) =>
     destination: createFileDestination({ path: out }),
     stateDir: dir,
     rate: 1e6,
+    keepStaged: true,
   })
 
 describe('a resumed job checks its staged files before sending from them', () => {

@@ -56,6 +56,16 @@ export const sendFlags = {
       'transform on this many worker threads, which share each partition (default 1: the main thread); for machines with more than 2 cores',
     helpGroup: 'GLOBAL',
   }),
+  'max-staged': number('max-staged', { min: 0.001 })({
+    description:
+      'GB of staged data not yet sent beyond which exporting waits for sending to catch up (default 2): the disk an import holds',
+    helpGroup: 'GLOBAL',
+  }),
+  'keep-staged': Flags.boolean({
+    description:
+      'keep each partition’s staged export and events files after it is sent (default: removed, so the disk holds only what is still to send)',
+    helpGroup: 'GLOBAL',
+  }),
   'dry-run': Flags.boolean({
     default: false,
     description: 'do everything but send: write the events to a file and print the validation report',

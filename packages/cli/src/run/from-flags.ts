@@ -8,6 +8,8 @@ export interface SendFlagValues {
   rate?: number | undefined
   'batch-size'?: number | undefined
   workers?: number | undefined
+  'max-staged'?: number | undefined
+  'keep-staged'?: boolean | undefined
   'dry-run': boolean
   output?: string | undefined
   yes: boolean
@@ -26,6 +28,8 @@ export function runOptions(flags: SendFlagValues): RunOptions {
     yes: flags.yes,
     debug: flags.debug,
     interactive: true,
+    maxStagedGb: flags['max-staged'],
+    keepStaged: flags['keep-staged'],
   }
 }
 

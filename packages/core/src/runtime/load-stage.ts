@@ -22,6 +22,8 @@ export interface LoadStageOptions extends DeliverOptions {
   onLoaded?(events: number, deadLettered: number): void
   /** A partition's events start going out, or all of them are acknowledged (or dead-lettered). */
   onPartition?(p: PartitionState, status: 'started' | 'done'): void
+  /** Keep a loaded partition's staged export and events files (default: removed once it is loaded). */
+  keepStaged?: boolean
 }
 
 interface Ref {
@@ -164,9 +166,14 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
         finished.push(p)
       }
     }
-    // State first: once a partition is marked done there, its line in load.json is no longer needed.
+    // State first: once a partition is marked done there, its line in load.json is no longer needed, and
+    // neither are its staged files (a resume passes loaded partitions over): a crash before the removal
+    // only leaves them behind.
     if (finished.length > 0) await opts.saveState()
-    for (const p of finished) opts.onPartition?.(p, 'done')
+    for (const p of finished) {
+      if (!opts.keepStaged) await removeStaged(paths, p)
+      opts.onPartition?.(p, 'done')
+    }
     if (moved || finished.length > 0) await writeJsonAtomic(paths.load, checkpoint)
   }
 
@@ -286,4 +293,9 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
     await commit().catch(() => {})
     throw error
   }
+}
+
+/** A loaded partition's staged export and events: the disk an import holds is then what is still to send. */
+async function removeStaged(paths: JobPaths, p: PartitionState): Promise<void> {
+  await Promise.all([rm(paths.raw(p), { force: true }), rm(paths.events(p), { force: true })])
 }

@@ -1,5 +1,6 @@
 import type { EventHook } from '../contracts/mapping.js'
 import type { AnySource, Partition, SourceContext } from '../contracts/source.js'
+import type { Logger } from '../util/logger.js'
 import type { BackoffPolicy, Clock } from './backoff.js'
 import { exportPartition } from './export-stage.js'
 import type { ProgressEvent } from './run-options.js'
@@ -59,6 +60,13 @@ export interface ProducerDeps {
   pool?: TransformPool
   /** Whether the source answered in this run, across partitions (see ExportStageOptions.reach). */
   reach: { answered: boolean }
+  /**
+   * Staged bytes (exports and events) not yet loaded beyond which the next export waits for the load to
+   * catch up: the export is usually far faster than PostHog's rate, and would otherwise stage the whole
+   * data set on disk before much of it is sent.
+   */
+  maxStagedBytes: number
+  logger?: Logger
 }
 
 const HOUR_MS = 3600_000
@@ -150,12 +158,29 @@ export async function produce(deps: ProducerDeps): Promise<void> {
     await deps.pool.commit(head.p)
     await transformed(head.p)
   }
+  /** Staged and not yet loaded: what the disk holds for this job beyond what is already sent. */
+  const stagedAhead = (except: PartitionState) =>
+    s.partitions
+      .filter((p) => p !== except && p.load.status !== 'done' && !failedThisRun.has(p.key))
+      .reduce((sum, p) => sum + p.export.bytes + (p.transform.bytes ?? 0), 0)
+  const waitForRoom = async (next: PartitionState) => {
+    if (stagedAhead(next) <= deps.maxStagedBytes) return
+    // The loader can only send committed partitions: hand it those on the workers before waiting on it.
+    while (inFlight.length > 0) await commitHead()
+    deps.logger?.info(
+      `export of ${next.key} waits: ${Math.round(stagedAhead(next) / 1e6)} MB staged and not yet loaded`,
+    )
+    while (!deps.signal.aborted && stagedAhead(next) > deps.maxStagedBytes)
+      await clock.sleep(200, deps.signal).catch(() => {})
+  }
   for (;;) {
     const next = loadOrder(s.partitions).find(
       (p) => p.transform.status !== 'done' && !failedThisRun.has(p.key) && !inFlight.some((f) => f.p === p),
     )
     if (!next) break
     if (next.export.status !== 'done') {
+      await waitForRoom(next)
+      if (deps.signal.aborted) break
       emit({ type: 'partition', stage: 'export', key: next.key, status: 'started' })
       const outcome = await exportPartition(next, {
         source,

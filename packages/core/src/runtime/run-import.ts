@@ -223,6 +223,8 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
           signal: abort.signal,
           exportCheckpointMs: options.exportCheckpointMs ?? 1000,
           reach,
+          maxStagedBytes: options.maxStagedBytes ?? DEFAULT_MAX_STAGED_BYTES,
+          logger,
           mappingOverrides: options.mapping?.source ?? {},
           ...(pool ? { pool } : {}),
         }),
@@ -258,6 +260,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
           stats.dead += dead
         },
         onPartition: (p, status) => emit({ type: 'partition', stage: 'load', key: p.key, status }),
+        ...(options.keepStaged ? { keepStaged: true } : {}),
       })
 
     const stopTicker = startStatsTicker(stats, s, limiter, emit)
@@ -321,6 +324,9 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     return { jobId: state.jobId, jobDir: paths.dir, status, report }
   }
 }
+
+/** 2 GB: about 1.5 million events of an Amplitude export, staged and transformed, ahead of the load. */
+export const DEFAULT_MAX_STAGED_BYTES = 2e9
 
 /** Every claim another job committed (its `seen/*.keys`): a job that is gone or never claimed adds none. */
 async function loadClaimsOf(seen: SeenSet, jobDir: string): Promise<void> {

@@ -90,6 +90,13 @@ export interface RunImportOptions {
   batchSize?: number
   maxBatchBytes?: number
   concurrency?: number
+  /**
+   * Staged bytes (raw exports and events files) not yet loaded beyond which exporting waits for the load
+   * to catch up (default 2 GB): the disk a job holds stays bounded whatever the data set's size.
+   */
+  maxStagedBytes?: number
+  /** Keep each partition's staged export and events files once it is loaded (default: removed). */
+  keepStaged?: boolean
   /** Extra secret values to redact (the destination's key). */
   secrets?: string[]
   signal?: AbortSignal
