@@ -67,6 +67,7 @@ export const JsonLine = z.discriminatedUnion('type', [
     eventsStaged: z.number(),
     eventsLoaded: z.number(),
     deadLettered: z.number(),
+    recordsRejected: z.number(),
     eventsPerSecond: z.number(),
     etaSeconds: z.number().nullable(),
     rate: z.number(),

@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { acquireJobLock } from '../src/runtime/job-lock.js'
+import { ConfigError } from '../src/contracts/errors.js'
+import { acquireJobLock, jobLockHeld } from '../src/runtime/job-lock.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ph-lock-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -64,7 +65,8 @@ describe('job lock', () => {
     const file = path.join(dir, 'b.lock')
     writeFileSync(file, String(deadPid())) // the format before the lock had a token
     const unlock = await acquireJobLock(file, 'job-b')
-    expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^${process.pid} [0-9a-f]{16}$`))
+    // The pid, a token of this run, the host.
+    expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^${process.pid} [0-9a-f]{16} ${hostname()}$`))
     await unlock()
     // Left before a reboot by a process that had this number.
     writeFileSync(file, `${process.pid} 0000000000000000`)
@@ -81,6 +83,25 @@ describe('job lock', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('b.lock.'))).toEqual([
       `b.lock.${process.ppid}.0a1b2c3d`,
     ])
+  })
+
+  it('a lock from before the last boot is stale whatever pid it names; one from another host is held', async () => {
+    const file = path.join(dir, 'd.lock')
+    // A live pid (our parent's), but written long before this machine booted: after a reboot the number
+    // is another program's.
+    writeFileSync(file, `${process.ppid} 0123456789abcdef ${hostname()}`)
+    utimesSync(file, new Date(0), new Date(0))
+    expect(await jobLockHeld(file)).toBe(false)
+    await (await acquireJobLock(file, 'job-d'))()
+    // Another host's run on a shared state directory cannot be checked from here.
+    writeFileSync(file, '1 0123456789abcdef other-host')
+    expect(await jobLockHeld(file)).toBe(true)
+    const refused = await acquireJobLock(file, 'job-d').catch((error: ConfigError) => error)
+    expect(refused).toBeInstanceOf(ConfigError)
+    expect((refused as ConfigError).message).toBe(
+      'job job-d is already running on host other-host (process 1)',
+    )
+    expect((refused as ConfigError).hint).toContain(`if no import of it is running, delete ${file}`)
   })
 
   it('never lets two runs that start together on a stale lock both hold the job', async () => {

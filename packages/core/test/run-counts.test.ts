@@ -92,3 +92,19 @@ it("the report's time range is the events', not the profiles' (dated by when eac
   // Profiles alone: their range is the only one there is.
   expect(report([profiles]).firstTimestamp).toBe('2019-02-01T00:00:00.000Z')
 })
+
+it('the ETA counts the partitions not staged yet, as many events as the staged ones held on average', async () => {
+  const { eventsToCome } = await import('../src/runtime/stats-ticker.js')
+  const staged = (key: string) => {
+    const p = newPartitionState({ key, params: {} }, 0)
+    p.export = { status: 'done', attempts: 1, records: 100, bytes: 1 }
+    Object.assign(p.transform, { status: 'done', events: 100 })
+    return p
+  }
+  const waiting = [0, 1, 2].map((i) => newPartitionState({ key: `w${i}`, params: {} }, i))
+  const failed = newPartitionState({ key: 'f', params: {} }, 9)
+  failed.export.status = 'failed'
+  const state = { partitions: [staged('a'), staged('b'), ...waiting, failed] } as unknown as JobState
+  // 200 staged, 150 sent: 50 left of them, and three partitions of about 100 to come (not the failed one).
+  expect(eventsToCome({ read: 200, staged: 200, loaded: 150, dead: 0 }, state)).toBe(350)
+})

@@ -1193,3 +1193,27 @@ describe('the disk a job holds', () => {
     expect(ahead.indexOf(`export started ${keys[1]}`)).toBeLessThan(ahead.indexOf(`load done ${keys[0]}`))
   })
 })
+
+describe('jobs', () => {
+  it('shows a job saved as running whose run is gone (killed) as interrupted, and one whose run goes on as running', async () => {
+    const { listJobs } = await import('../src/runtime/jobs.js')
+    const { hostname } = await import('node:os')
+    const dir = tempDir()
+    const result = await runImport({
+      source: testSource,
+      config: base,
+      destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
+      stateDir: dir,
+      rate: 1e6,
+    })
+    const stateFile = path.join(result.jobDir, 'state.json')
+    // As a kill -9 mid-run leaves it.
+    writeFileSync(
+      stateFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(stateFile, 'utf8')), status: 'running' }),
+    )
+    expect((await listJobs(dir))[0]?.status).toBe('interrupted')
+    writeFileSync(path.join(result.jobDir, 'lock'), `${process.ppid} 0123456789abcdef ${hostname()}`)
+    expect((await listJobs(dir))[0]?.status).toBe('running')
+  })
+})

@@ -140,15 +140,21 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
   }
   const abort = new AbortController()
   let interrupts = 0
-  const onSigint = () => {
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     interrupts++
     if (interrupts > 1) process.exit(EXIT.interrupted)
     progress.stop()
-    process.stderr.write('\nStopping after the current batch (Ctrl-C again to quit at once)…\n')
-    abort.abort(new Error('interrupted by the user'))
+    process.stderr.write(
+      signal === 'SIGINT'
+        ? '\nStopping after the current batch (Ctrl-C again to quit at once)…\n'
+        : '\nStopping after the current batch (SIGTERM; a second one quits at once)…\n',
+    )
+    abort.abort(new Error(signal === 'SIGINT' ? 'interrupted by the user' : 'stopped by SIGTERM'))
   }
+  const onSigint = () => onSignal('SIGINT')
+  const onSigterm = () => onSignal('SIGTERM')
   process.on('SIGINT', onSigint)
-  process.on('SIGTERM', onSigint)
+  process.on('SIGTERM', onSigterm)
   let planned: { jobId: string; resumed: boolean } | undefined
   let result: RunResult
   try {
@@ -199,7 +205,15 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
             jobId: planned?.jobId ?? '',
           }),
         )
-        if (options.yes || options.json || settings.dryRun || !options.interactive || !process.stdin.isTTY)
+        // Asked only of someone at a terminal: with the output going to a log, the question would wait unseen.
+        if (
+          options.yes ||
+          options.json ||
+          settings.dryRun ||
+          !options.interactive ||
+          !process.stdin.isTTY ||
+          !process.stdout.isTTY
+        )
           return true
         const go = await ask('Start sending? [y/N] ')
         if (!go) say('Not started; nothing was sent. Re-run with --yes to skip this question.')
@@ -209,7 +223,7 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
   } finally {
     progress.stop()
     process.off('SIGINT', onSigint)
-    process.off('SIGTERM', onSigint)
+    process.off('SIGTERM', onSigterm)
   }
   const exitCode = EXIT_BY_STATUS[result.status] ?? EXIT.failed
   const resumable = ['interrupted', 'failed', 'incomplete'].includes(result.status)

@@ -21,13 +21,15 @@ export function createProgress(mode: ProgressMode, options: { plainEveryMs?: num
     const eta = s.etaSeconds === null ? '' : ` · ETA ${duration(s.etaSeconds)}`
     return (
       `export ${s.partitionsExported}/${s.partitionsTotal} · transform ${s.partitionsTransformed}/${s.partitionsTotal} · load ${s.partitionsDone}/${s.partitionsTotal}` +
-      ` | read ${n(s.recordsRead)} · loaded ${n(s.eventsLoaded)} · rejected ${n(s.deadLettered)}` +
+      ` | read ${n(s.recordsRead)} · loaded ${n(s.eventsLoaded)} · rejected ${n(s.recordsRejected + s.deadLettered)}` +
       ` | ${n(s.eventsPerSecond)} ev/s${s.rate >= UNPACED_RATE ? '' : ` (limit ${n(s.rate)})`}${eta}`
     )
   }
+  // A log read days later needs the date and the zone on every line; a terminal shows the time itself.
+  const stamp = () => (mode === 'tty' ? '' : `${new Date().toISOString().slice(0, 19)}Z `)
   const note = (text: string) => {
     clear()
-    process.stderr.write(`${text}\n`)
+    process.stderr.write(`${stamp()}${text}\n`)
     if (mode === 'tty' && last) render(last)
   }
   const render = (s: Stats) => {
@@ -39,7 +41,7 @@ export function createProgress(mode: ProgressMode, options: { plainEveryMs?: num
       live = true
     } else if (Date.now() - lastPlain >= (options.plainEveryMs ?? 5000)) {
       lastPlain = Date.now()
-      process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line(s)}\n`)
+      process.stderr.write(`${stamp()}${line(s)}\n`)
     }
   }
   return {

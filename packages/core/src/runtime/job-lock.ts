@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { link, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { link, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { hostname, uptime } from 'node:os'
 import path from 'node:path'
 import { ConfigError } from '../contracts/errors.js'
 
@@ -21,22 +22,46 @@ function lockPid(content: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined
 }
 
-function isHeld(file: string, content: string): boolean {
+/** The host a lock was taken on (its third word; locks of earlier versions name none). */
+const lockHost = (content: string): string | undefined => content.split(' ')[2]
+
+/**
+ * Whether the lock's run is still going. A lock written before this machine last booted is stale whatever
+ * pid it names (after a reboot the number may be another program's); one taken on another host (a state
+ * directory on a shared disk) cannot be checked from here, so it counts as held.
+ */
+function isHeld(file: string, content: string, writtenAt: number): boolean {
   const pid = lockPid(content)
   if (pid === undefined) return false
-  // Our pid in a lock we did not take: a lock left before a reboot that gave this process its number.
+  const host = lockHost(content)
+  if (host !== undefined && host !== hostname()) return true
+  if (writtenAt < Date.now() - uptime() * 1000) return false
+  // Our pid in a lock we did not take: a lock left by an earlier process that had this number.
   if (pid === process.pid) return heldHere.get(file) === content
   return alive(pid)
 }
 
-function running(jobId: string, content: string): ConfigError {
+/** Whether a job's lock is held by a run that is still going (`jobs` shows a killed run as interrupted). */
+export async function jobLockHeld(file: string): Promise<boolean> {
+  const [content, info] = await Promise.all([
+    readFile(file, 'utf8').catch(() => undefined),
+    stat(file).catch(() => undefined),
+  ])
+  return content !== undefined && info !== undefined && isHeld(file, content, info.mtimeMs)
+}
+
+function running(jobId: string, content: string, file: string): ConfigError {
   const pid = lockPid(content)
-  return new ConfigError(
-    pid === process.pid
-      ? `job ${jobId} is already running in this process`
-      : `job ${jobId} is already running in process ${pid}`,
-    { hint: 'wait for it to finish, or stop it (Ctrl-C) and run the command again' },
-  )
+  const host = lockHost(content)
+  const where =
+    host !== undefined && host !== hostname()
+      ? `on host ${host} (process ${pid})`
+      : pid === process.pid
+        ? 'in this process'
+        : `in process ${pid}`
+  return new ConfigError(`job ${jobId} is already running ${where}`, {
+    hint: `wait for it to finish, or stop it (Ctrl-C) and run the command again; if no import of it is running, delete ${file}`,
+  })
 }
 
 /**
@@ -48,7 +73,7 @@ function running(jobId: string, content: string): ConfigError {
  */
 export async function acquireJobLock(file: string, jobId: string): Promise<() => Promise<void>> {
   await removeLeftovers(file)
-  const content = `${process.pid} ${randomBytes(8).toString('hex')}`
+  const content = `${process.pid} ${randomBytes(8).toString('hex')} ${hostname()}`
   const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
   await writeFile(draft, content)
   try {
@@ -65,9 +90,12 @@ export async function acquireJobLock(file: string, jobId: string): Promise<() =>
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       }
-      const found = await readFile(file, 'utf8').catch(() => undefined)
-      if (found === undefined) continue // released meanwhile: try again
-      if (isHeld(file, found)) throw running(jobId, found)
+      const [found, info] = await Promise.all([
+        readFile(file, 'utf8').catch(() => undefined),
+        stat(file).catch(() => undefined),
+      ])
+      if (found === undefined || info === undefined) continue // released meanwhile: try again
+      if (isHeld(file, found, info.mtimeMs)) throw running(jobId, found, file)
       await takeOverStale(file, found)
     }
     throw new ConfigError(`could not lock job ${jobId}: other runs of it keep starting at the same time`, {

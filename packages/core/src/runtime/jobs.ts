@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { ConfigError } from '../contracts/errors.js'
 import { readJsonIfExists } from './atomic-fs.js'
+import { jobLockHeld } from './job-lock.js'
 import type { JobReport } from './report.js'
 import {
   JobPaths,
@@ -58,7 +59,7 @@ export async function listJobs(stateDir?: string): Promise<JobSummary[]> {
     out.push({
       jobId: state.jobId,
       source: state.source,
-      status: state.status,
+      status: await currentStatus(state, paths),
       destination: state.destination,
       createdAt: state.createdAt,
       updatedAt: state.updatedAt,
@@ -94,6 +95,17 @@ export async function loadJob(
   }
   const paths = new JobPaths(match.jobDir)
   const state = (await readState(paths))!
+  state.status = await currentStatus(state, paths)
   const report = await readJsonIfExists<JobReport>(paths.report)
   return { state, report, paths, checkpoint: await readLoadCheckpoint(paths) }
+}
+
+/**
+ * The status to show: a job saved as running whose run is gone (killed, or the machine went down) is
+ * interrupted, as a run stopped with Ctrl-C is; monitoring that polls `jobs --json` must not see it
+ * running for ever. What is on disk is left as it is: the next run of the job rewrites it.
+ */
+async function currentStatus(state: JobState, paths: JobPaths): Promise<JobState['status']> {
+  if (state.status !== 'running') return state.status
+  return (await jobLockHeld(paths.lock)) ? 'running' : 'interrupted'
 }

@@ -34,8 +34,13 @@ export type ProgressEvent =
       recordsRead: number
       eventsStaged: number
       eventsLoaded: number
+      /** Events the destination refused (dead-lettered at load). */
       deadLettered: number
+      /** Records the transform rejected (dead-lettered before staging), in transformed partitions. */
+      recordsRejected: number
+      /** Over the last ten seconds. */
       eventsPerSecond: number
+      /** Events staged and not sent, plus an estimate for partitions not staged yet, at that rate. */
       etaSeconds: number | null
       rate: number
     }
