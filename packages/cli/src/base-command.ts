@@ -2,7 +2,8 @@ import { Command } from '@oclif/core'
 import { ConfigError, errorKind } from '@ph-import/core'
 import { closestNames } from './ui/did-you-mean.js'
 
-export const EXIT = { done: 0, failed: 1, usage: 2, interrupted: 130 } as const
+/** 75 is sysexits' EX_TEMPFAIL: gave up on a failure that may pass; the same command later resumes. */
+export const EXIT = { done: 0, failed: 1, usage: 2, tempfail: 75, interrupted: 130 } as const
 
 /** Errors read like a person wrote them: message, then what to do. Stack traces only with --debug. */
 export abstract class BaseCommand extends Command {

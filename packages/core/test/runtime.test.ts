@@ -447,6 +447,8 @@ describe('runtime policies with scripted sources and destinations', () => {
     expect(failed.status).toBe('failed')
     expect(failed.report.error?.message).toMatch(/kept failing/)
     expect(failed.report.error?.hint).toMatch(/re-run/)
+    // A failure that may pass: the CLI exits 75 for it, so a scheduler runs it again later.
+    expect(failed.report.error?.transient).toBe(true)
     const ok = await runImport({
       source: mini({}),
       config: {},

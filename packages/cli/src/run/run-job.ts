@@ -63,8 +63,15 @@ const EXIT_BY_STATUS: Record<string, number> = {
   done: EXIT.done,
   interrupted: EXIT.interrupted,
   failed: EXIT.failed,
-  incomplete: EXIT.failed,
+  // Partitions whose export kept failing: run again later, they are retried.
+  incomplete: EXIT.tempfail,
   planned: EXIT.failed,
+}
+
+/** 75 for giving up on what may pass (see EXIT), 1 for a failure a person must look at. */
+export function exitCodeFor(result: Pick<RunResult, 'status' | 'report'>): number {
+  if (result.status === 'failed' && result.report.error?.transient) return EXIT.tempfail
+  return EXIT_BY_STATUS[result.status] ?? EXIT.failed
 }
 
 /**
@@ -225,7 +232,7 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
     process.off('SIGINT', onSigint)
     process.off('SIGTERM', onSigterm)
   }
-  const exitCode = EXIT_BY_STATUS[result.status] ?? EXIT.failed
+  const exitCode = exitCodeFor(result)
   const resumable = ['interrupted', 'failed', 'incomplete'].includes(result.status)
   const resumeCommand = resumable ? resumeCommandFor(result.jobId, options.stateDir) : undefined
   const written =

@@ -67,7 +67,8 @@ export function formatPlan(plan: {
     `${plan.resumed ? 'Resuming' : 'Plan'}: ${plan.source} → ${plan.destination}`,
     ...(plan.range ? [`  range       ${plan.range}`] : []),
     `  partitions  ${n(plan.partitions)}`,
-    `  rate        ${plan.rate === undefined ? 'not paced (a dry run sends nothing)' : `${n(plan.rate)} events/s`}`,
+    // How long a volume takes at the rate: the event count is not known before the export.
+    `  rate        ${plan.rate === undefined ? 'not paced (a dry run sends nothing)' : `${n(plan.rate)} events/s (a million events every ${duration(1e6 / plan.rate)})`}`,
     ...(plan.estimate ? [`  estimate    ${duration(plan.estimate.seconds)} (${plan.estimate.note})`] : []),
     `  job         ${plan.jobId}`,
   ]

@@ -33,9 +33,18 @@ export class ConfigError extends PhImportError {
   override readonly kind = 'config' as const
 }
 
-/** 401/402/403 and the like: retrying cannot help. The job stops, checkpoints stay valid. */
+/**
+ * 401/402/403 and the like: retrying cannot help. The job stops, checkpoints stay valid. `transient` marks
+ * giving up on a failure that may pass (a host that kept failing or could not be reached): the same
+ * command run later resumes, and the CLI exits 75 so a scheduler can tell it from one that needs a person.
+ */
 export class FatalError extends PhImportError {
   override readonly kind = 'fatal' as const
+  readonly transient: boolean
+  constructor(message: string, options: { cause?: unknown; hint?: string; transient?: boolean } = {}) {
+    super(message, options)
+    this.transient = options.transient ?? false
+  }
 }
 
 /** 429, 5xx, resets, truncated downloads: back off and retry, honouring retryAfterMs when given. */

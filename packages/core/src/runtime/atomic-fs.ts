@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, open, readFile, rename } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 
 /**
@@ -20,9 +20,13 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   try {
     await handle.writeFile(data)
     await handle.sync()
-  } finally {
-    await handle.close()
+  } catch (error) {
+    // A full disk: no half-written temp file left behind for each failed save.
+    await handle.close().catch(() => {})
+    await rm(tmp, { force: true }).catch(() => {})
+    throw error
   }
+  await handle.close()
   await rename(tmp, file)
   await fsyncDir(path.dirname(file))
 }

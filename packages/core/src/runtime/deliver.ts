@@ -123,6 +123,7 @@ export async function deliver(
         }
         const unreachable = opts.reach && !opts.reach.acknowledged ? networkCode(error) : undefined
         if (unreachable && attempt >= UNREACHABLE_ATTEMPTS) {
+          // Not transient: a host that never answered in this run is more often a wrong one than a down one.
           throw new FatalError(`cannot reach ${opts.destination.describe()} (${unreachable})`, {
             cause: error,
             hint: 'check --posthog-host (and that the server is up), then re-run the same command: nothing was lost',
@@ -131,7 +132,11 @@ export async function deliver(
         if (attempt >= opts.backoff.maxAttempts) {
           throw new FatalError(
             `${opts.destination.describe()} kept failing after ${attempt} attempts: ${retriable.message}`,
-            { cause: error, hint: 're-run the same command to resume from the last delivered batch' },
+            {
+              cause: error,
+              hint: 're-run the same command to resume from the last delivered batch',
+              transient: true,
+            },
           )
         }
         const delay = backoffDelay(attempt, opts.backoff, retriable)

@@ -49,7 +49,7 @@ export interface JobReport {
     error?: string
   }>
   warnings: string[]
-  error?: { message: string; hint?: string | undefined }
+  error?: { message: string; hint?: string | undefined; transient?: boolean | undefined }
   rejectsFile: string
 }
 

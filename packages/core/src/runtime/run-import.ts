@@ -295,7 +295,12 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
       throw error
     }
     const err = error instanceof PhImportError ? error : storageOrUnknown(error, paths.dir)
-    if (state) state.error = { message: redact(err.message), ...(err.hint ? { hint: err.hint } : {}) }
+    if (state)
+      state.error = {
+        message: redact(err.message),
+        ...(err.hint ? { hint: err.hint } : {}),
+        ...((err as FatalError).transient ? { transient: true } : {}),
+      }
     try {
       return await finish('failed')
     } catch {

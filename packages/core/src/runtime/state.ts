@@ -78,7 +78,10 @@ export const JobState = z.object({
   updatedAt: z.string(),
   status: JobStatus,
   runs: z.number(),
-  error: z.object({ message: z.string(), hint: z.string().optional() }).optional(),
+  /** Why the job failed; `transient` when it gave up on a failure that may pass (run it again later). */
+  error: z
+    .object({ message: z.string(), hint: z.string().optional(), transient: z.boolean().optional() })
+    .optional(),
   warnings: z.array(z.string()),
   partitions: z.array(PartitionState),
 })
