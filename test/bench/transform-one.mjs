@@ -19,6 +19,8 @@ const staged = await runImport({
   stateDir: dir,
   rate: 1e9,
   batchSize: 5000,
+  // The timed runs below transform the staged exports again.
+  keepStaged: true,
 })
 await close()
 // Serial and on worker threads, alternating for 3 rounds over the same staged job (each run re-transforms

@@ -16,6 +16,10 @@ async function countingServer(
   let max = 0
   const times: number[] = []
   const server = createServer((req, res) => {
+    if (req.url?.startsWith('/redirect')) {
+      res.writeHead(302, { location: '/' })
+      return res.end()
+    }
     const hold = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('hold') ?? holdMs)
     inFlight++
     max = Math.max(max, inFlight)
@@ -68,6 +72,27 @@ describe('ctx.http: limits.concurrency', () => {
     await expect(http.get('http://127.0.0.1:9/').text()).rejects.toThrow()
     // Both slots came back: this one does not wait forever.
     expect(await http.get(fake.url).json()).toEqual({ ok: true })
+  })
+
+  it('keeps one slot through a redirect, and gives it back (a redirect used to wait for a second one)', async () => {
+    const fake = await countingServer(10)
+    servers.push(fake.server)
+    const { http } = createSourceHttp({ limits: { concurrency: 1 } })
+    for (let i = 0; i < 3; i++) {
+      expect(await http.get(`${fake.url}redirect`).json()).toEqual({ ok: true })
+      await pipeline(http.stream(`${fake.url}redirect`), drain())
+    }
+    expect(fake.times).toHaveLength(6)
+  })
+
+  it('counts calls outside the request budget (context.budget false) against the concurrency too', async () => {
+    const fake = await countingServer(60)
+    servers.push(fake.server)
+    const { http } = createSourceHttp({ limits: { concurrency: 2, requestsPerSecond: 1000 } })
+    await Promise.all(
+      Array.from({ length: 6 }, () => http.get(fake.url, { context: { budget: false } }).text()),
+    )
+    expect(fake.maxInFlight()).toBe(2)
   })
 
   it('takes the per-second budget only once a slot is held, so a queue does not go out as a burst', async () => {

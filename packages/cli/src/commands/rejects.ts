@@ -108,6 +108,8 @@ export default class Rejects extends BaseCommand {
         mapping,
         mappingFile: absolute(values.mapping) ?? job.settings.mappingFile,
         transformFile: job.settings.transformFile,
+        maxStagedGb: values['max-staged'],
+        keepStaged: values['keep-staged'],
       }),
       reprocess: {
         jobId: job.state.jobId,

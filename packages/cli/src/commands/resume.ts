@@ -66,7 +66,13 @@ export default class Resume extends BaseCommand {
     const settings: JobSettings = {
       ...job.settings,
       posthogHost: (values['posthog-host'] as string | undefined) ?? job.settings.posthogHost,
-      ...defined({ rate: values.rate, batchSize: values['batch-size'], workers: values.workers }),
+      ...defined({
+        rate: values.rate,
+        batchSize: values['batch-size'],
+        workers: values.workers,
+        maxStagedGb: values['max-staged'],
+        keepStaged: values['keep-staged'],
+      }),
     }
     const { exitCode } = await runJob({
       source: storedSource(job),

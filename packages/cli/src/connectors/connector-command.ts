@@ -59,6 +59,8 @@ export function connectorCommand(connector: Connector): Command.Class {
             rate: flags.rate,
             batchSize: flags['batch-size'],
             workers: flags.workers,
+            maxStagedGb: flags['max-staged'],
+            keepStaged: flags['keep-staged'],
             mapping,
             mappingFile: absolute(flags.mapping),
             transformFile: absolute(flags.transform),

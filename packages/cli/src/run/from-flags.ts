@@ -28,8 +28,6 @@ export function runOptions(flags: SendFlagValues): RunOptions {
     yes: flags.yes,
     debug: flags.debug,
     interactive: true,
-    maxStagedGb: flags['max-staged'],
-    keepStaged: flags['keep-staged'],
   }
 }
 

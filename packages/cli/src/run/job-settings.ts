@@ -14,6 +14,10 @@ export const JobSettings = z.object({
   batchSize: z.number().optional(),
   /** Transform worker threads (`--workers`). */
   workers: z.number().int().min(1).optional(),
+  /** `--max-staged`: GB staged and not yet sent before exporting waits. */
+  maxStagedGb: z.number().positive().optional(),
+  /** `--keep-staged`: kept with the job, so a resume does not remove what the user asked to keep. */
+  keepStaged: z.boolean().optional(),
   mapping: MappingConfig.optional(),
   mappingFile: z.string().optional(),
   transformFile: z.string().optional(),

@@ -33,10 +33,6 @@ export interface RunOptions {
   debug: boolean
   /** Asked before sending on a TTY unless --yes; never waits without a TTY. */
   interactive?: boolean
-  /** `--max-staged`: GB staged and not yet loaded before exporting waits. */
-  maxStagedGb?: number | undefined
-  /** `--keep-staged`: keep loaded partitions' staged files. */
-  keepStaged?: boolean | undefined
 }
 
 export interface JobLaunch {
@@ -185,8 +181,8 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
       ...(settings.rate ? { rate: settings.rate } : {}),
       ...(settings.batchSize ? { batchSize: settings.batchSize } : {}),
       ...transformWorkers(launch),
-      ...(options.maxStagedGb ? { maxStagedBytes: options.maxStagedGb * 1e9 } : {}),
-      ...(options.keepStaged ? { keepStaged: true } : {}),
+      ...(settings.maxStagedGb ? { maxStagedBytes: settings.maxStagedGb * 1e9 } : {}),
+      ...(settings.keepStaged ? { keepStaged: true } : {}),
       secrets: options.posthogKey ? [options.posthogKey] : [],
       signal: abort.signal,
       logger,

@@ -100,8 +100,6 @@ export function createSourceHttp(options: SourceHttpOptions): { http: Got; spent
     : undefined
   const budgets = [hourly, perSecond].filter((b): b is WindowBudget => b !== undefined)
   const slots = options.limits?.concurrency ? new RequestSlots(options.limits.concurrency) : undefined
-  // The requests holding a slot, by their options (a redirect runs beforeRequest again on the same ones).
-  const holding = new WeakSet<object>()
   const http = got.extend({
     retry: { limit: 0 },
     timeout: { connect: 30_000, response: 300_000 },
@@ -109,15 +107,17 @@ export function createSourceHttp(options: SourceHttpOptions): { http: Got; spent
     hooks: {
       beforeRequest: [
         async (req) => {
-          // `context.budget: false` lets a connector make a call its API does not count (Engage pages > 0).
-          if ((req.context as { budget?: boolean } | undefined)?.budget === false) return
           const signal = req.signal as AbortSignal | undefined
           // The slot first: a request queued behind the concurrency limit must not have spent its share
-          // of the per-second budget while it waited, or the queue would go out as one burst.
-          if (slots && !holding.has(req)) {
+          // of the per-second budget while it waited, or the queue would go out as one burst. A redirect
+          // runs this again with the same call's token, which already holds its slot.
+          const token = slotToken(req.context)
+          if (slots && token && !token.held) {
             await slots.acquire(signal)
-            holding.add(req)
+            token.held = true
           }
+          // `context.budget: false` lets a connector make a call its API does not count (Engage pages > 0).
+          if ((req.context as { budget?: boolean } | undefined)?.budget === false) return
           await takeTogether(budgets, signal)
           options.onRequest?.()
         },
@@ -136,19 +136,30 @@ export function createSourceHttp(options: SourceHttpOptions): { http: Got; spent
         },
       ],
     },
-    handlers: slots ? [releaseSlotWhenDone(slots, holding)] : [],
+    handlers: slots ? [releaseSlotWhenDone(slots)] : [],
   })
   return { http, spent: () => hourly?.snapshot() ?? [] }
 }
 
+/** Whether a call holds a slot: one per call, in its context, which got copies into a redirect's options. */
+interface SlotToken {
+  held: boolean
+}
+const SLOT = 'phImportSlot'
+const slotToken = (context: unknown) => (context as Record<string, SlotToken | undefined> | undefined)?.[SLOT]
+
 /**
- * Gives the slot back once the request is over: a stream when it ends, fails or is destroyed (a response
- * body read to its end, or abandoned), a promise when it settles.
+ * Gives the call a slot token, and the slot back once the call is over: a stream when it ends, fails or
+ * is destroyed (a response body read to its end, or abandoned), a promise when it settles.
  */
-function releaseSlotWhenDone(slots: RequestSlots, holding: WeakSet<object>): HandlerFunction {
+function releaseSlotWhenDone(slots: RequestSlots): HandlerFunction {
   return (options, next) => {
+    const token: SlotToken = { held: false }
+    options.context = { ...options.context, [SLOT]: token }
     const release = () => {
-      if (holding.delete(options)) slots.release()
+      if (!token.held) return
+      token.held = false
+      slots.release()
     }
     const result = next(options)
     if (options.isStream) {

@@ -105,6 +105,12 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
   const window: Batch[] = []
   let current: Batch = { lines: [], segments: [], bytes: 0, done: false, dead: [] }
   let failure: unknown
+  // Settles when a batch fails, so a wait for the next partition ends at once: the producer may itself be
+  // waiting for this load to free disk (maxStagedBytes), and would otherwise never hand it one.
+  let failed: () => void = () => {}
+  const batchFailed = new Promise<false>((resolve) => {
+    failed = () => resolve(false)
+  })
   const deadSeen = new Map<string, Set<number>>()
   // Partitions fully read, with the last line queued: lines after it were dead-lettered before.
   const lastQueued = new Map<string, number>()
@@ -203,8 +209,13 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
       })
       .catch((error) => {
         failure ??= error
+        failed()
       })
   }
+
+  // What a run killed between marking partitions loaded and removing their files left behind.
+  if (!opts.keepStaged)
+    for (const p of opts.partitions()) if (p.load.status === 'done') await removeStaged(paths, p)
 
   try {
     // Re-read the plan each time: a split or replan may have replaced partitions not yet exported.
@@ -214,7 +225,7 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
       if (!p) break
       visited.add(p)
       if (!opts.isReadyNow(p)) await dispatch()
-      const isReady = await opts.ready(p)
+      const isReady = await Promise.race([opts.ready(p), batchFailed])
       if (opts.signal.aborted) throw opts.signal.reason
       if (failure) throw failure
       if (!isReady) continue
@@ -228,6 +239,7 @@ export async function loadPartitions(opts: LoadStageOptions): Promise<void> {
             deadLettered: p.load.deadLettered,
           }
           await opts.saveState()
+          if (!opts.keepStaged) await removeStaged(paths, p)
           opts.onPartition?.(p, 'done')
         }
         continue

@@ -158,11 +158,18 @@ export async function produce(deps: ProducerDeps): Promise<void> {
     await deps.pool.commit(head.p)
     await transformed(head.p)
   }
-  /** Staged and not yet loaded: what the disk holds for this job beyond what is already sent. */
-  const stagedAhead = (except: PartitionState) =>
-    s.partitions
-      .filter((p) => p !== except && p.load.status !== 'done' && !failedThisRun.has(p.key))
+  /**
+   * Staged and not yet loaded, of the partitions before `next` in load order: the ones the load can send
+   * before it needs `next`. Those after it (staged by an earlier run, before `next` was reset or failed)
+   * wait for `next` themselves, so waiting on them would never end.
+   */
+  const stagedAhead = (next: PartitionState) => {
+    const order = loadOrder(s.partitions)
+    return order
+      .slice(0, order.indexOf(next))
+      .filter((p) => p.load.status !== 'done' && !failedThisRun.has(p.key))
       .reduce((sum, p) => sum + p.export.bytes + (p.transform.bytes ?? 0), 0)
+  }
   const waitForRoom = async (next: PartitionState) => {
     if (stagedAhead(next) <= deps.maxStagedBytes) return
     // The loader can only send committed partitions: hand it those on the workers before waiting on it.
