@@ -1159,6 +1159,36 @@ describe('the disk a job holds', () => {
     expect(readJsonLines(out).length).toBe(result.report.events.loaded)
   })
 
+  it('removes the files of a partition with no event to send, and those a killed run left behind', async () => {
+    const dir = tempDir()
+    // Every record of the second partition is rejected: it is done at load without a batch.
+    const source = {
+      ...testSource,
+      transform: (raw: unknown, ctx: TransformContext) =>
+        (raw as { value: number }).value >= base.perDay
+          ? ctx.reject('nope', 'rejected')
+          : testSource.transform(raw, ctx),
+    }
+    const run = (keepStaged: boolean) =>
+      runImport({
+        source: source as typeof testSource,
+        config: { ...base, days: 2 },
+        destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
+        stateDir: dir,
+        rate: 1e6,
+        keepStaged,
+      })
+    const kept = await run(true)
+    expect(kept.status).toBe('done')
+    expect(readdirSync(path.join(kept.jobDir, 'raw'))).toHaveLength(2)
+    // A run that finds loaded partitions' files (kept, or left by a kill before their removal) removes them.
+    const again = await run(false)
+    expect(again.jobId).toBe(kept.jobId)
+    expect(readdirSync(path.join(kept.jobDir, 'raw'))).toEqual([])
+    expect(readdirSync(path.join(kept.jobDir, 'events'))).toEqual([])
+    expect(again.report.perPartition.map((p) => p.events)).toEqual([kept.report.perPartition[0]?.events, 0])
+  })
+
   it('exports the next partition only once the staged data not yet loaded is under maxStagedBytes', async () => {
     const dir = tempDir()
     const order: string[] = []
