@@ -1,5 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -66,7 +74,7 @@ describe('job lock', () => {
     writeFileSync(file, String(deadPid())) // the format before the lock had a token
     const unlock = await acquireJobLock(file, 'job-b')
     // The pid, a token of this run, the host.
-    expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^${process.pid} [0-9a-f]{16} ${hostname()}$`))
+    expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^${process.pid} [0-9a-f]{16} ${hostname()} \\S+$`))
     await unlock()
     // Left before a reboot by a process that had this number.
     writeFileSync(file, `${process.pid} 0000000000000000`)
@@ -93,9 +101,18 @@ describe('job lock', () => {
     utimesSync(file, new Date(0), new Date(0))
     expect(await jobLockHeld(file)).toBe(false)
     await (await acquireJobLock(file, 'job-d'))()
-    // Another host's run on a shared state directory cannot be checked from here.
+    // The same live pid, but another boot of this host (Linux names each boot).
+    if (existsSync('/proc/sys/kernel/random/boot_id')) {
+      writeFileSync(file, `${process.ppid} 0123456789abcdef ${hostname()} another-boot`)
+      expect(await jobLockHeld(file)).toBe(false)
+    }
+    // Another host's run (a shared state directory; a container job's previous pod) cannot be checked from
+    // here: held while its holder keeps touching the lock, stale once it has stopped for two minutes.
     writeFileSync(file, '1 0123456789abcdef other-host')
     expect(await jobLockHeld(file)).toBe(true)
+    utimesSync(file, new Date(Date.now() - 3 * 60_000), new Date(Date.now() - 3 * 60_000))
+    expect(await jobLockHeld(file)).toBe(false)
+    writeFileSync(file, '1 0123456789abcdef other-host')
     const refused = await acquireJobLock(file, 'job-d').catch((error: ConfigError) => error)
     expect(refused).toBeInstanceOf(ConfigError)
     expect((refused as ConfigError).message).toBe(

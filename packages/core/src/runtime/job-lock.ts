@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { link, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { link, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { hostname, uptime } from 'node:os'
 import path from 'node:path'
 import { ConfigError } from '../contracts/errors.js'
@@ -13,46 +14,67 @@ function alive(pid: number): boolean {
   }
 }
 
+/** This boot's id (Linux), or '-': a lock naming another boot of this host was left before a reboot. */
+const BOOT_ID = (() => {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || '-'
+  } catch {
+    return '-'
+  }
+})()
+
+/** How often a holder touches its lock, and how long another host's lock stays held without a touch. */
+const HEARTBEAT_MS = 30_000
+const FOREIGN_EXPIRY_MS = 4 * HEARTBEAT_MS
+/** A lock still being written (where hard links are not supported, it is created empty first). */
+const BEING_WRITTEN_MS = 10_000
+
 /** Locks this process holds, by file: a lock naming our own pid is ours only if it is in here. */
 const heldHere = new Map<string, string>()
 
-/** The pid a lock names (its first word), or undefined for an unreadable or foreign file. */
-function lockPid(content: string): number | undefined {
-  const pid = Number(content.split(' ')[0])
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined
+/** A lock's words: pid, a token of the run, host, boot id (locks of earlier versions have the pid alone). */
+function parse(content: string) {
+  const [pidWord, , host, boot] = content.trim().split(' ')
+  const pid = Number(pidWord)
+  return { pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, host, boot }
 }
 
-/** The host a lock was taken on (its third word; locks of earlier versions name none). */
-const lockHost = (content: string): string | undefined => content.split(' ')[2]
-
 /**
- * Whether the lock's run is still going. A lock written before this machine last booted is stale whatever
- * pid it names (after a reboot the number may be another program's); one taken on another host (a state
- * directory on a shared disk) cannot be checked from here, so it counts as held.
+ * Whether the lock's run is still going.
+ * - A lock from another host (a state directory on a shared disk, or the previous pod of a container job,
+ *   which gets a new host name) cannot be checked from here: it is held while its holder keeps touching it.
+ * - A lock from an earlier boot of this host is stale whatever pid it names: after a reboot the number may
+ *   be another program's. Without a boot id (not Linux, or an older lock), one written before the boot is.
+ * - Otherwise its process must be alive.
  */
-function isHeld(file: string, content: string, writtenAt: number): boolean {
-  const pid = lockPid(content)
-  if (pid === undefined) return false
-  const host = lockHost(content)
-  if (host !== undefined && host !== hostname()) return true
-  if (writtenAt < Date.now() - uptime() * 1000) return false
+function isHeld(file: string, content: string, touchedAt: number): boolean {
+  const { pid, host, boot } = parse(content)
+  if (pid === undefined) return content.trim() === '' && Date.now() - touchedAt < BEING_WRITTEN_MS
+  if (host !== undefined && host !== hostname()) return Date.now() - touchedAt < FOREIGN_EXPIRY_MS
+  if (boot !== undefined && boot !== '-' && BOOT_ID !== '-') {
+    if (boot !== BOOT_ID) return false
+  } else if (touchedAt < Date.now() - uptime() * 1000) return false
   // Our pid in a lock we did not take: a lock left by an earlier process that had this number.
   if (pid === process.pid) return heldHere.get(file) === content
   return alive(pid)
 }
 
-/** Whether a job's lock is held by a run that is still going (`jobs` shows a killed run as interrupted). */
-export async function jobLockHeld(file: string): Promise<boolean> {
+async function readLock(file: string): Promise<{ content: string; touchedAt: number } | undefined> {
   const [content, info] = await Promise.all([
     readFile(file, 'utf8').catch(() => undefined),
     stat(file).catch(() => undefined),
   ])
-  return content !== undefined && info !== undefined && isHeld(file, content, info.mtimeMs)
+  return content === undefined || info === undefined ? undefined : { content, touchedAt: info.mtimeMs }
+}
+
+/** Whether a job's lock is held by a run that is still going (`jobs` shows a killed run as interrupted). */
+export async function jobLockHeld(file: string): Promise<boolean> {
+  const lock = await readLock(file)
+  return lock !== undefined && isHeld(file, lock.content, lock.touchedAt)
 }
 
 function running(jobId: string, content: string, file: string): ConfigError {
-  const pid = lockPid(content)
-  const host = lockHost(content)
+  const { pid, host } = parse(content)
   const where =
     host !== undefined && host !== hostname()
       ? `on host ${host} (process ${pid})`
@@ -64,45 +86,74 @@ function running(jobId: string, content: string, file: string): ConfigError {
   })
 }
 
+/** File systems without hard links (FAT, some network and FUSE mounts) answer `link` with these. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'])
+
+/** Creates the lock with its content; false when it exists. Linked into place whole where the disk can. */
+async function create(file: string, draft: string, content: string): Promise<boolean> {
+  try {
+    await link(draft, file)
+    return true
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return false
+    if (!code || !NO_LINKS.has(code)) throw error
+  }
+  // No hard links: create it exclusively, then write; a reader meanwhile sees it empty and young, so held.
+  try {
+    const handle = await open(file, 'wx')
+    await handle.writeFile(content)
+    await handle.close()
+    return true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  }
+}
+
 /**
  * One process per job directory: two runs of the same job would both send the same batches and write
- * the same staged files. The lock is created whole or not at all (its content is written first and linked
- * into place, so no one ever reads a half-written lock). A lock left by a killed process (its pid is gone)
- * is taken over by moving it aside and checking that what was moved is still that dead process's lock:
- * two runs that find the same stale lock cannot both remove it and each take a fresh one.
+ * the same staged files. The lock is created whole (its content written first and linked into place, so
+ * no one reads a half-written lock) and touched every 30 s while held. A lock whose run is gone (see
+ * `isHeld`) is taken over by moving it aside and checking that what was moved is still the lock judged
+ * stale: two runs that find the same stale lock cannot both remove it and each take a fresh one.
  */
 export async function acquireJobLock(file: string, jobId: string): Promise<() => Promise<void>> {
   await removeLeftovers(file)
-  const content = `${process.pid} ${randomBytes(8).toString('hex')} ${hostname()}`
+  const content = `${process.pid} ${randomBytes(8).toString('hex')} ${hostname()} ${BOOT_ID}`
   const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
   await writeFile(draft, content)
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await link(draft, file)
-        heldHere.set(file, content)
-        return async () => {
-          // Only our own: a lock that is no longer ours (taken over after we were thought dead) stays.
-          if ((await readFile(file, 'utf8').catch(() => undefined)) === content)
-            await rm(file, { force: true })
-          if (heldHere.get(file) === content) heldHere.delete(file)
-        }
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      }
-      const [found, info] = await Promise.all([
-        readFile(file, 'utf8').catch(() => undefined),
-        stat(file).catch(() => undefined),
-      ])
-      if (found === undefined || info === undefined) continue // released meanwhile: try again
-      if (isHeld(file, found, info.mtimeMs)) throw running(jobId, found, file)
-      await takeOverStale(file, found)
+      if (await create(file, draft, content)) return holding(file, content)
+      const found = await readLock(file)
+      if (found === undefined) continue // released meanwhile: try again
+      if (isHeld(file, found.content, found.touchedAt)) throw running(jobId, found.content, file)
+      await takeOverStale(file, found.content)
     }
     throw new ConfigError(`could not lock job ${jobId}: other runs of it keep starting at the same time`, {
       hint: 'run one command per job at a time',
     })
   } finally {
     await rm(draft, { force: true })
+  }
+}
+
+/** Keeps the lock touched while it is ours; returns its release. */
+function holding(file: string, content: string): () => Promise<void> {
+  heldHere.set(file, content)
+  const ours = async () => (await readFile(file, 'utf8').catch(() => undefined)) === content
+  const heartbeat = setInterval(() => {
+    void ours()
+      .then((yes) => (yes ? utimes(file, new Date(), new Date()) : undefined))
+      .catch(() => {})
+  }, HEARTBEAT_MS)
+  heartbeat.unref()
+  return async () => {
+    clearInterval(heartbeat)
+    // Only our own: a lock that is no longer ours (taken over after we were thought gone) stays.
+    if (await ours()) await rm(file, { force: true })
+    if (heldHere.get(file) === content) heldHere.delete(file)
   }
 }
 
@@ -119,7 +170,9 @@ async function takeOverStale(file: string, stale: string): Promise<void> {
   if (moved !== undefined && moved !== stale) {
     // Another run took the stale lock over between our read and our move: its lock goes back in place.
     // Not guarded: a third run locking in that very instant (the link fails; two runs would hold the job).
-    await link(aside, file).catch(() => {})
+    await link(aside, file).catch((error: NodeJS.ErrnoException) =>
+      NO_LINKS.has(error.code ?? '') ? rename(aside, file).catch(() => {}) : undefined,
+    )
   }
   await rm(aside, { force: true })
 }
