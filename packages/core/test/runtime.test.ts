@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
@@ -1247,5 +1247,83 @@ describe('jobs', () => {
     expect((await listJobs(dir))[0]?.status).toBe('interrupted')
     writeFileSync(path.join(result.jobDir, 'lock'), `${process.ppid} 0123456789abcdef ${hostname()}`)
     expect((await listJobs(dir))[0]?.status).toBe('running')
+  })
+})
+
+describe('a rejects retry resumed after its staged events file was lost', () => {
+  it("rebuilds it with the original job's claims, as its first transform had them", async () => {
+    const { createReprocessSource } = await import('../src/runtime/reprocess.js')
+    const dir = tempDir()
+    // User u is identified with its first event; records 1 to 4 are over 1 MB, rejected until a mapping
+    // drops the blob.
+    const source = {
+      name: 'claims',
+      description: 'scripted',
+      config: z.object({}),
+      identity: () => 'claims',
+      plan: () => [{ key: 'p', params: {} }],
+      async *export() {
+        yield {
+          records: [0, 1, 2, 3, 4].map((n) => ({ n, blob: n === 0 ? '' : 'x'.repeat(1_100_000) })),
+        }
+      },
+      transform: (raw: unknown, ctx: TransformContext) => {
+        const { n, blob } = raw as { n: number; blob: string }
+        const event = { ...numbered(n, ctx), properties: { n, blob } }
+        return ctx.once('u') ? [{ ...event, event: '$identify', uuid: ctx.uuid('id', n) }, event] : event
+      },
+    }
+    const first = await runImport({
+      source,
+      config: {},
+      destination: createFileDestination({ path: path.join(dir, 'first.jsonl') }),
+      stateDir: dir,
+      rate: 1e6,
+    })
+    expect(first.report.rejectsByCode).toEqual({ event_too_large: 4 })
+    const retrySource = createReprocessSource(source, {
+      rejectsFile: path.join(first.jobDir, 'rejects.jsonl'),
+      identity: 'claims',
+    })
+    const retry = (extra: { jobId?: string; signal?: AbortSignal; destination?: Destination }) =>
+      runImport({
+        source: retrySource,
+        config: {},
+        destination: extra.destination ?? createFileDestination({ path: path.join(dir, 'retry.jsonl') }),
+        stateDir: dir,
+        rate: 1e6,
+        batchSize: 1,
+        concurrency: 1,
+        keepStaged: true,
+        mapping: MappingConfig.parse({ properties: { drop: ['blob'] } }),
+        claimsFromJob: first.jobId,
+        checkEarlierJobs: false,
+        ...(extra.jobId ? { jobId: extra.jobId } : {}),
+        ...(extra.signal ? { signal: extra.signal } : {}),
+      })
+    // Stopped after a batch or two of the retry's four events; then its events file is lost.
+    const abort = new AbortController()
+    const file = createFileDestination({ path: path.join(dir, 'retry.jsonl') })
+    const stopped = await retry({
+      signal: abort.signal,
+      destination: {
+        ...file,
+        describe: () => file.describe(),
+        send: async (batch, opts) => {
+          await file.send(batch, opts)
+          abort.abort()
+        },
+      },
+    })
+    expect(stopped.status).toBe('interrupted')
+    const eventsDir = path.join(stopped.jobDir, 'events')
+    for (const f of readdirSync(eventsDir)) rmSync(path.join(eventsDir, f))
+    const resumed = await retry({ jobId: stopped.jobId })
+    // Without those claims the rebuild gave an $identify the first transform did not, and was refused.
+    expect(resumed.report.warnings.join('\n')).toMatch(/missing; rebuilding it from the staged export/)
+    expect(resumed.report.error?.message).toBeUndefined()
+    expect(resumed.status).toBe('done')
+    const sent = readJsonLines<{ event: string }>(path.join(dir, 'retry.jsonl')).map((e) => e.event)
+    expect(sent).toEqual(['e', 'e', 'e', 'e'])
   })
 })

@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { formatConfigIssues, secretValues } from '../contracts/config.js'
 import { ConfigError, errorKind, FatalError, PhImportError } from '../contracts/errors.js'
@@ -23,7 +22,7 @@ import { assembleRejects, buildReport, writeReport } from './report.js'
 import { readRequestTimes, requestBudgetFile } from './request-budget.js'
 import type { ProgressEvent, RunImportOptions, RunResult } from './run-options.js'
 import { SeenSet } from './seen-set.js'
-import { checkStagedFiles, rebuildEvents } from './staged-check.js'
+import { checkStagedFiles, loadClaimsOf, rebuildEvents } from './staged-check.js'
 import {
   JobPaths,
   type JobState,
@@ -180,6 +179,9 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
       const rebuild = await checkStagedFiles(state, paths, checkpoint, warn)
       for (const p of rebuild)
         await rebuildEvents(p, state, {
+          ...(options.claimsFromJob
+            ? { claimsFrom: path.join(path.dirname(paths.dir), options.claimsFromJob) }
+            : {}),
           source,
           identity: state.identity,
           config,
@@ -332,16 +334,6 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
 
 /** 2 GB: about 1.5 million events of an Amplitude export, staged and transformed, ahead of the load. */
 export const DEFAULT_MAX_STAGED_BYTES = 2e9
-
-/** Every claim another job committed (its `seen/*.keys`): a job that is gone or never claimed adds none. */
-async function loadClaimsOf(seen: SeenSet, jobDir: string): Promise<void> {
-  const dir = path.join(jobDir, 'seen')
-  const files = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [] as string[]
-    throw error
-  })
-  for (const file of files) if (file.endsWith('.keys')) await seen.loadFile(path.join(dir, file))
-}
 
 /**
  * A job resumed by id with a `--transform` module that changed since it started (or was added or

@@ -3,10 +3,11 @@ import { FatalError } from '../contracts/errors.js'
 import { SeenSet } from './seen-set.js'
 import {
   emptyTransformCounts,
-  type JobPaths,
+  JobPaths,
   type JobState,
   type LoadCheckpoint,
   type PartitionState,
+  readState,
 } from './state.js'
 import { commitTransform, type TransformStageOptions, transformToPartial } from './transform-stage.js'
 
@@ -101,13 +102,16 @@ export async function checkStagedFiles(
 export async function rebuildEvents(
   p: PartitionState,
   state: JobState,
-  opts: Omit<TransformStageOptions, 'seen'>,
+  opts: Omit<TransformStageOptions, 'seen'> & { claimsFrom?: string },
 ): Promise<void> {
   const expected = p.transform.sha256
   const seen = new SeenSet()
   for (const q of state.partitions)
     if (q !== p && q.transform.status === 'done') await seen.loadFile(opts.paths.seenKeys(q))
-  const stageOptions = { ...opts, seen }
+  // A rejects retry transformed with the original job's claims too (runImport's claimsFromJob).
+  if (opts.claimsFrom) await loadClaimsOf(seen, opts.claimsFrom)
+  const { claimsFrom: _, ...rest } = opts
+  const stageOptions = { ...rest, seen }
   const partial = await transformToPartial(p, stageOptions)
   if (partial.sha256 !== expected) {
     await rm(`${opts.paths.events(p)}.partial`, { force: true })
@@ -120,4 +124,15 @@ export async function rebuildEvents(
     )
   }
   await commitTransform(p, partial, stageOptions)
+}
+
+/**
+ * The claims another job committed: the seen keys of its transformed partitions, as it loads them itself.
+ * A job that is gone adds none.
+ */
+export async function loadClaimsOf(seen: SeenSet, jobDir: string): Promise<void> {
+  const paths = new JobPaths(jobDir)
+  const state = await readState(paths).catch(() => undefined)
+  for (const p of state?.partitions ?? [])
+    if (p.transform.status === 'done') await seen.loadFile(paths.seenKeys(p))
 }
