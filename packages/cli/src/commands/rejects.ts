@@ -46,7 +46,11 @@ export default class Rejects extends BaseCommand {
     '<%= config.bin %> rejects csv-9ee01f12 --retry --mapping fixed.yaml --yes',
   ]
   static override args = {
-    id: Args.string({ description: 'job id (a unique prefix is enough)', required: true }),
+    id: Args.string({
+      description:
+        'one job id, a unique prefix is enough (oclif shows ID... because the flags are parsed in two steps)',
+      required: true,
+    }),
   }
   static override flags = flags
   // One id (checked in run): the loose parse, for the job's secret flags, would otherwise show `ID...`.

@@ -32,7 +32,11 @@ export default class Resume extends BaseCommand {
     'POSTHOG_PROJECT_API_KEY=phc_... AMPLITUDE_API_KEY=... AMPLITUDE_SECRET_KEY=... <%= config.bin %> resume amplitude-3f2a9c',
   ]
   static override args = {
-    id: Args.string({ description: 'job id (a unique prefix is enough)', required: true }),
+    id: Args.string({
+      description:
+        'one job id, a unique prefix is enough (oclif shows ID... because the flags are parsed in two steps)',
+      required: true,
+    }),
   }
   static override flags = flags
   // One id: the loose parse below would otherwise show `ID...`.

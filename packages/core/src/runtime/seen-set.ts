@@ -6,7 +6,7 @@ import { isUuid } from '../util/uuid.js'
  * A compact set of 52-bit key hashes (open addressing over a Float64Array, 16 bytes per key at the
  * 0.5 load factor): tens of millions of (user, device) pairs fit in a few hundred MB instead of the
  * gigabytes a Set<string> would take. A false "seen" needs a 52-bit collision: a given lookup in a set of
- * 10M keys meets one about 1 in 10^8 times, but among n keys some pair collides with probability about
+ * 10M keys meets one about 2 times in 10^9, but among n keys some pair collides with probability about
  * n²/2^53: 1 in 9,000 at 1M keys, about 1% at 10M. Such a pair loses one answer (one `$identify`, or for
  * `onceInPartition` one event counted as a duplicate). Wider hashes would need a new seen-file format and
  * twice the memory or a slower table; see docs/architecture.md.

@@ -139,7 +139,10 @@ export const exportContinuesFromCursor: ConformanceCheck = {
       const rest = pages.slice(k + 1).flatMap((p) => p.records)
       const resumed: string[] = []
       const cursor = pages[k]!.cursor
-      for await (const page of env.source.export({ ...ctx, partition, cursor, scratchDir })) {
+      // A scratch dir of its own: a resumed export must not rely on what the interrupted one left there.
+      const resumeScratch = path.join(env.tmp, `cursor-${i}-resumed`)
+      await mkdir(resumeScratch, { recursive: true })
+      for await (const page of env.source.export({ ...ctx, partition, cursor, scratchDir: resumeScratch })) {
         resumed.push(...pageRecords(page as ExportPage))
       }
       const expected = countBy(rest, (r) => r)
