@@ -177,8 +177,10 @@ export async function produce(deps: ProducerDeps): Promise<void> {
     deps.logger?.info(
       `export of ${next.key} waits: ${Math.round(stagedAhead(next) / 1e6)} MB staged and not yet loaded`,
     )
+    // Real time, not the injected clock: this waits on the load's I/O, and a test clock that returns at once
+    // would spin here without ever letting it run.
     while (!deps.signal.aborted && stagedAhead(next) > deps.maxStagedBytes)
-      await clock.sleep(200, deps.signal).catch(() => {})
+      await new Promise((resolve) => setTimeout(resolve, 200))
   }
   for (;;) {
     const next = loadOrder(s.partitions).find(
