@@ -332,7 +332,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
   }
 }
 
-/** 2 GB: about 1.5 million events of an Amplitude export, staged and transformed, ahead of the load. */
+/** 2 GB: about 1.3 million Amplitude events staged twice (export and events, ~1.5 KB an event), ahead of the load. */
 export const DEFAULT_MAX_STAGED_BYTES = 2e9
 
 /**
