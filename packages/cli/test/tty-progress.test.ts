@@ -39,7 +39,7 @@ it.skipIf(!hasScript)(
       expect(status.length, screen).toBeGreaterThanOrEqual(1)
       for (const s of status) {
         expect(s).toMatch(
-          /^export \d+\/\d+ · transform \d+\/\d+ · load \d+\/\d+ \| read [\d,]+ · loaded [\d,]+/,
+          /^export \d+\/\d+ · transform \d+\/\d+ · load \d+\/\d+ \| read [\d,]+ records · loaded [\d,]+ events/,
         )
         expect(s).toContain('(limit 300)')
         // Redrawn in place: no newline inside the live line.

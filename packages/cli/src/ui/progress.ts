@@ -21,7 +21,8 @@ export function createProgress(mode: ProgressMode, options: { plainEveryMs?: num
     const eta = s.etaSeconds === null ? '' : ` · ETA ${duration(s.etaSeconds)}`
     return (
       `export ${s.partitionsExported}/${s.partitionsTotal} · transform ${s.partitionsTransformed}/${s.partitionsTotal} · load ${s.partitionsDone}/${s.partitionsTotal}` +
-      ` | read ${n(s.recordsRead)} · loaded ${n(s.eventsLoaded)} · rejected ${n(s.recordsRejected + s.deadLettered)}` +
+      // Records in, events out: a record can make more than one event (an $identify beside it).
+      ` | read ${n(s.recordsRead)} records · loaded ${n(s.eventsLoaded)} events · rejected ${n(s.recordsRejected + s.deadLettered)}` +
       ` | ${n(s.eventsPerSecond)} ev/s${s.rate >= UNPACED_RATE ? '' : ` (limit ${n(s.rate)})`}${eta}`
     )
   }
