@@ -12,7 +12,7 @@ import { hostname, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { ConfigError } from '../src/contracts/errors.js'
+import type { ConfigError } from '../src/contracts/errors.js'
 import { acquireJobLock, jobLockHeld } from '../src/runtime/job-lock.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ph-lock-'))
@@ -73,8 +73,10 @@ describe('job lock', () => {
     const file = path.join(dir, 'b.lock')
     writeFileSync(file, String(deadPid())) // the format before the lock had a token
     const unlock = await acquireJobLock(file, 'job-b')
-    // The pid, a token of this run, the host.
-    expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^${process.pid} [0-9a-f]{16} ${hostname()} \\S+$`))
+    // The pid, a token of this run, the host, its boot and its pid namespace.
+    expect(readFileSync(file, 'utf8')).toMatch(
+      new RegExp(`^${process.pid} [0-9a-f]{16} ${hostname()} \\S+ \\S+$`),
+    )
     await unlock()
     // Left before a reboot by a process that had this number.
     writeFileSync(file, `${process.pid} 0000000000000000`)
@@ -85,40 +87,75 @@ describe('job lock', () => {
       `b.lock.${dead}.0a1b2c3d`,
       `b.lock.stale.${dead}.0a1b2c3d`,
       `b.lock.${process.ppid}.0a1b2c3d`,
-    ])
+    ]) {
       writeFileSync(path.join(dir, name), 'x')
+      // A minute old at least: a younger one may be another machine's run mid-way, on a shared disk.
+      utimesSync(path.join(dir, name), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000))
+    }
     await (await acquireJobLock(file, 'job-b'))()
     expect(readdirSync(dir).filter((n) => n.startsWith('b.lock.'))).toEqual([
       `b.lock.${process.ppid}.0a1b2c3d`,
     ])
   })
 
-  it('a lock from before the last boot is stale whatever pid it names; one from another host is held', async () => {
+  it('a lock from before the last boot is stale whatever pid it names', async () => {
     const file = path.join(dir, 'd.lock')
     // A live pid (our parent's), but written long before this machine booted: after a reboot the number
-    // is another program's.
-    writeFileSync(file, `${process.ppid} 0123456789abcdef ${hostname()}`)
-    utimesSync(file, new Date(0), new Date(0))
-    expect(await jobLockHeld(file)).toBe(false)
-    await (await acquireJobLock(file, 'job-d'))()
-    // The same live pid, but another boot of this host (Linux names each boot).
-    if (existsSync('/proc/sys/kernel/random/boot_id')) {
-      writeFileSync(file, `${process.ppid} 0123456789abcdef ${hostname()} another-boot`)
+    // is another program's. With or without a boot id (an older lock, or not Linux).
+    for (const content of [
+      `${process.ppid} 0123456789abcdef ${hostname()}`,
+      `${process.ppid} 0123456789abcdef ${hostname()} another-boot -`,
+    ]) {
+      writeFileSync(file, content)
+      utimesSync(file, new Date(0), new Date(0))
       expect(await jobLockHeld(file)).toBe(false)
+      await (await acquireJobLock(file, 'job-d'))()
     }
-    // Another host's run (a shared state directory; a container job's previous pod) cannot be checked from
-    // here: held while its holder keeps touching the lock, stale once it has stopped for two minutes.
-    writeFileSync(file, '1 0123456789abcdef other-host')
-    expect(await jobLockHeld(file)).toBe(true)
-    utimesSync(file, new Date(Date.now() - 3 * 60_000), new Date(Date.now() - 3 * 60_000))
-    expect(await jobLockHeld(file)).toBe(false)
-    writeFileSync(file, '1 0123456789abcdef other-host')
-    const refused = await acquireJobLock(file, 'job-d').catch((error: ConfigError) => error)
-    expect(refused).toBeInstanceOf(ConfigError)
+  })
+
+  it("another machine's lock is watched on this clock: taken over once untouched, refused while touched", async () => {
+    const file = path.join(dir, 'e.lock')
+    const waits: string[] = []
+    const options = { watchMs: 1200, onWait: (m: string) => waits.push(m) }
+    // Another host, or this host name on another boot touched since this one (another machine).
+    for (const content of [
+      '1 0123456789abcdef other-host some-boot -',
+      `1 0123456789abcdef ${hostname()} another-boot -`,
+    ]) {
+      writeFileSync(file, content)
+      expect(await jobLockHeld(file)).toBe(true)
+      await (await acquireJobLock(file, 'job-e', options))()
+    }
+    expect(waits[0]).toMatch(/another machine \(other-host\); waiting up to 1 s/)
+    // Touched during the watch, as its holder's heartbeat does: its run is going.
+    writeFileSync(file, '1 0123456789abcdef other-host some-boot -')
+    const toucher = setInterval(() => utimesSync(file, new Date(), new Date()), 200)
+    const refused = await acquireJobLock(file, 'job-e', options).catch((error: ConfigError) => error)
+    clearInterval(toucher)
     expect((refused as ConfigError).message).toBe(
-      'job job-d is already running on host other-host (process 1)',
+      'job job-e is already running on host other-host (process 1)',
     )
     expect((refused as ConfigError).hint).toContain(`if no import of it is running, delete ${file}`)
+    // A lock of an earlier version from another host is never touched: held until deleted, as it was.
+    writeFileSync(file, '1 0123456789abcdef other-host')
+    expect(await jobLockHeld(file)).toBe(true)
+    await expect(acquireJobLock(file, 'job-e', options)).rejects.toThrow('already running on host other-host')
+    rmSync(file)
+  })
+
+  it('a holder whose lock was taken over is told at once, and its release leaves the other lock', async () => {
+    const file = path.join(dir, 'f.lock')
+    const lost: string[] = []
+    const release = await acquireJobLock(file, 'job-f', {
+      heartbeatMs: 50,
+      onLost: (e) => lost.push(e.message),
+    })
+    writeFileSync(file, '1 0123456789abcdef other-host some-boot -')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(lost).toEqual(['another run took over the lock of job job-f while this one held it'])
+    await release()
+    expect(readFileSync(file, 'utf8')).toBe('1 0123456789abcdef other-host some-boot -')
+    rmSync(file)
   })
 
   it('never lets two runs that start together on a stale lock both hold the job', async () => {

@@ -1327,3 +1327,42 @@ describe('a rejects retry resumed after its staged events file was lost', () => 
     expect(sent).toEqual(['e', 'e', 'e', 'e'])
   })
 })
+
+describe("another job's claims", () => {
+  it('are those of its transformed partitions, or of the ones named (a retry takes those done when it was asked for)', async () => {
+    const { loadClaimsOf } = await import('../src/runtime/staged-check.js')
+    const { SeenSet } = await import('../src/runtime/seen-set.js')
+    const dir = tempDir()
+    const source = {
+      name: 'claimer',
+      description: 'scripted',
+      config: z.object({}),
+      plan: () => ['a', 'b'].map((key) => ({ key, order: key, params: { key } })),
+      async *export({ partition }: { partition: { params: { key: string } } }) {
+        yield { records: [{ key: partition.params.key }] }
+      },
+      transform: (raw: unknown, ctx: TransformContext) => {
+        const { key } = raw as { key: string }
+        ctx.once(`claim-${key}`)
+        return numbered(key === 'a' ? 1 : 2, ctx)
+      },
+    }
+    const job = await runImport({
+      source: source as never,
+      config: {},
+      destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
+      stateDir: dir,
+      rate: 1e6,
+    })
+    const all = new SeenSet()
+    await loadClaimsOf(all, job.jobDir)
+    expect([all.has(SeenSet.hash('claim-a')), all.has(SeenSet.hash('claim-b'))]).toEqual([true, true])
+    const some = new SeenSet()
+    await loadClaimsOf(some, job.jobDir, ['a'])
+    expect([some.has(SeenSet.hash('claim-a')), some.has(SeenSet.hash('claim-b'))]).toEqual([true, false])
+    // A job that is gone has none; a state that cannot be read is an error, not "no claims".
+    await loadClaimsOf(new SeenSet(), path.join(dir, 'jobs', 'gone'))
+    writeFileSync(path.join(job.jobDir, 'state.json'), '{ broken')
+    await expect(loadClaimsOf(new SeenSet(), job.jobDir)).rejects.toThrow()
+  })
+})

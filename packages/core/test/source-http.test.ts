@@ -85,6 +85,25 @@ describe('ctx.http: limits.concurrency', () => {
     expect(fake.times).toHaveLength(6)
   })
 
+  it('gives back the slot of a call that ends while it is still queued for one', async () => {
+    const fake = await countingServer(0)
+    servers.push(fake.server)
+    const { http } = createSourceHttp({ limits: { concurrency: 1 } })
+    const slow = http.get(`${fake.url}?hold=400`).text()
+    // Queued behind it, then abandoned (a stream destroyed) or cancelled (a promise) before a slot came.
+    const stream = http.stream(fake.url)
+    stream.on('error', () => {})
+    const cancelled = http.get(fake.url)
+    cancelled.catch(() => {})
+    setTimeout(() => {
+      stream.destroy()
+      cancelled.cancel()
+    }, 100)
+    await slow
+    // The slot came back: this call does not wait for ever.
+    expect(await http.get(fake.url).text()).toBe('{"ok":true}')
+  })
+
   it('counts calls outside the request budget (context.budget false) against the concurrency too', async () => {
     const fake = await countingServer(60)
     servers.push(fake.server)

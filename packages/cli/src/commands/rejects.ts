@@ -121,6 +121,7 @@ export default class Rejects extends BaseCommand {
         identity: job.state.identity,
         ...(values.code ? { codes: values.code } : {}),
         rejectsDigest: (await sha256File(job.rejectsFile)).slice(0, 16),
+        claimed: job.state.partitions.filter((p) => p.transform.status === 'done').map((p) => p.key),
         partitions: job.state.partitions.map((p) => ({ key: p.key, kind: p.kind, params: p.params })),
       },
     }

@@ -32,6 +32,8 @@ export const JobSettings = z.object({
       codes: z.array(z.string()).optional(),
       /** A digest of the rejects file when the retry was asked for (part of the job id). */
       rejectsDigest: z.string().optional(),
+      /** The original job's partitions transformed then: the retry uses their ctx.once claims only. */
+      claimed: z.array(z.string()).optional(),
       /** The original job's partitions: each reject is transformed again with the one it was read in. */
       partitions: z
         .array(

@@ -171,7 +171,13 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
       ...(launch.jobId ? { jobId: launch.jobId } : {}),
       // A retry sends what the original job rejected: that job's events are not a second copy, and the
       // users and devices it identified are not identified again.
-      ...(settings.reprocess ? { checkEarlierJobs: false, claimsFromJob: settings.reprocess.jobId } : {}),
+      ...(settings.reprocess
+        ? {
+            checkEarlierJobs: false,
+            claimsFromJob: settings.reprocess.jobId,
+            ...(settings.reprocess.claimed ? { claimsFromPartitions: settings.reprocess.claimed } : {}),
+          }
+        : {}),
       ...(settings.mapping ? { mapping: settings.mapping as MappingConfig } : {}),
       ...(launch.transformHook ? { transformHook: launch.transformHook } : {}),
       // The module's own file, not what it imports: editing a helper it imports is not seen.

@@ -114,6 +114,11 @@ export function createSourceHttp(options: SourceHttpOptions): { http: Got; spent
           const token = slotToken(req.context)
           if (slots && token && !token.held) {
             await slots.acquire(signal)
+            // The call ended while it waited (a stream destroyed, a promise cancelled): the slot goes back.
+            if (token.over) {
+              slots.release()
+              throw new Error('the request ended before it was sent')
+            }
             token.held = true
           }
           // `context.budget: false` lets a connector make a call its API does not count (Engage pages > 0).
@@ -144,6 +149,8 @@ export function createSourceHttp(options: SourceHttpOptions): { http: Got; spent
 /** Whether a call holds a slot: one per call, in its context, which got copies into a redirect's options. */
 interface SlotToken {
   held: boolean
+  /** The call is over (it may end while still queued for a slot). */
+  over?: boolean
 }
 const SLOT = 'phImportSlot'
 const slotToken = (context: unknown) => (context as Record<string, SlotToken | undefined> | undefined)?.[SLOT]
@@ -157,6 +164,7 @@ function releaseSlotWhenDone(slots: RequestSlots): HandlerFunction {
     const token: SlotToken = { held: false }
     options.context = { ...options.context, [SLOT]: token }
     const release = () => {
+      token.over = true
       if (!token.held) return
       token.held = false
       slots.release()

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readlinkSync } from 'node:fs'
 import { link, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { hostname, uptime } from 'node:os'
 import path from 'node:path'
-import { ConfigError } from '../contracts/errors.js'
+import { ConfigError, FatalError } from '../contracts/errors.js'
 
 function alive(pid: number): boolean {
   try {
@@ -14,49 +14,61 @@ function alive(pid: number): boolean {
   }
 }
 
-/** This boot's id (Linux), or '-': a lock naming another boot of this host was left before a reboot. */
-const BOOT_ID = (() => {
+/** A Linux identity of this machine's boot or of this process's pid namespace, or '-' elsewhere. */
+function linuxId(read: () => string): string {
   try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || '-'
+    return read().trim().replaceAll(' ', '_') || '-'
   } catch {
     return '-'
   }
-})()
+}
+const BOOT_ID = linuxId(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'))
+/** Two containers with one host name on a shared volume both run as pid 1: the namespace tells them apart. */
+const PID_NS = linuxId(() => readlinkSync('/proc/self/ns/pid'))
 
-/** How often a holder touches its lock, and how long another host's lock stays held without a touch. */
+/** How often a holder touches its lock, and how long a lock that cannot be checked must stay untouched. */
 const HEARTBEAT_MS = 30_000
-const FOREIGN_EXPIRY_MS = 4 * HEARTBEAT_MS
+const WATCH_MS = 4 * HEARTBEAT_MS
 /** A lock still being written (where hard links are not supported, it is created empty first). */
 const BEING_WRITTEN_MS = 10_000
+/** A draft or moved-aside lock younger than this may be another run's, mid-way (on a shared disk). */
+const LEFTOVER_MS = 60_000
 
 /** Locks this process holds, by file: a lock naming our own pid is ours only if it is in here. */
 const heldHere = new Map<string, string>()
 
-/** A lock's words: pid, a token of the run, host, boot id (locks of earlier versions have the pid alone). */
+/** A lock's words: pid, a token of the run, host, boot id, pid namespace (older locks have fewer). */
 function parse(content: string) {
-  const [pidWord, , host, boot] = content.trim().split(' ')
+  const [pidWord, , host, boot, ns] = content.trim().split(' ')
   const pid = Number(pidWord)
-  return { pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, host, boot }
+  return { pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, host, boot, ns }
 }
 
+const known = (id: string | undefined): id is string => id !== undefined && id !== '-'
+const bootedAt = () => Date.now() - uptime() * 1000
+
 /**
- * Whether the lock's run is still going.
- * - A lock from another host (a state directory on a shared disk, or the previous pod of a container job,
- *   which gets a new host name) cannot be checked from here: it is held while its holder keeps touching it.
- * - A lock from an earlier boot of this host is stale whatever pid it names: after a reboot the number may
- *   be another program's. Without a boot id (not Linux, or an older lock), one written before the boot is.
- * - Otherwise its process must be alive.
+ * What a lock found on disk says:
+ * - `held`: its run is going (its process is alive on this machine; or a lock of an earlier version from
+ *   another host, which never touches it: held until someone deletes it).
+ * - `stale`: its run is gone (its process is dead, or it was written before this machine booted).
+ * - `watch`: its run is on another machine (another host name; or this name, but another boot or pid
+ *   namespace) and cannot be checked from here: held while its holder keeps touching it. Whether it
+ *   still does is watched on this machine's clock, never by comparing the two machines' clocks.
  */
-function isHeld(file: string, content: string, touchedAt: number): boolean {
-  const { pid, host, boot } = parse(content)
-  if (pid === undefined) return content.trim() === '' && Date.now() - touchedAt < BEING_WRITTEN_MS
-  if (host !== undefined && host !== hostname()) return Date.now() - touchedAt < FOREIGN_EXPIRY_MS
-  if (boot !== undefined && boot !== '-' && BOOT_ID !== '-') {
-    if (boot !== BOOT_ID) return false
-  } else if (touchedAt < Date.now() - uptime() * 1000) return false
+type Verdict = 'held' | 'stale' | 'watch'
+
+function judge(file: string, content: string, touchedAt: number): Verdict {
+  const { pid, host, boot, ns } = parse(content)
+  if (pid === undefined)
+    return content.trim() === '' && Date.now() - touchedAt < BEING_WRITTEN_MS ? 'held' : 'stale'
+  if (host !== undefined && host !== hostname()) return boot === undefined ? 'held' : 'watch'
+  if (known(boot) && known(BOOT_ID) && boot !== BOOT_ID) return touchedAt < bootedAt() ? 'stale' : 'watch'
+  if (!(known(boot) && known(BOOT_ID)) && touchedAt < bootedAt()) return 'stale'
+  if (known(ns) && known(PID_NS) && ns !== PID_NS) return 'watch'
   // Our pid in a lock we did not take: a lock left by an earlier process that had this number.
-  if (pid === process.pid) return heldHere.get(file) === content
-  return alive(pid)
+  if (pid === process.pid) return heldHere.get(file) === content ? 'held' : 'stale'
+  return alive(pid) ? 'held' : 'stale'
 }
 
 async function readLock(file: string): Promise<{ content: string; touchedAt: number } | undefined> {
@@ -67,10 +79,15 @@ async function readLock(file: string): Promise<{ content: string; touchedAt: num
   return content === undefined || info === undefined ? undefined : { content, touchedAt: info.mtimeMs }
 }
 
-/** Whether a job's lock is held by a run that is still going (`jobs` shows a killed run as interrupted). */
+/**
+ * Whether a job's lock is held by a run that is still going (`jobs` shows a killed run as interrupted). A
+ * lock on another machine is judged by its last touch against this clock: good enough for a listing.
+ */
 export async function jobLockHeld(file: string): Promise<boolean> {
   const lock = await readLock(file)
-  return lock !== undefined && isHeld(file, lock.content, lock.touchedAt)
+  if (!lock) return false
+  const verdict = judge(file, lock.content, lock.touchedAt)
+  return verdict === 'held' || (verdict === 'watch' && Date.now() - lock.touchedAt < WATCH_MS)
 }
 
 function running(jobId: string, content: string, file: string): ConfigError {
@@ -100,35 +117,61 @@ async function create(file: string, draft: string, content: string): Promise<boo
     if (!code || !NO_LINKS.has(code)) throw error
   }
   // No hard links: create it exclusively, then write; a reader meanwhile sees it empty and young, so held.
+  let handle: Awaited<ReturnType<typeof open>>
   try {
-    const handle = await open(file, 'wx')
-    await handle.writeFile(content)
-    await handle.close()
-    return true
+    handle = await open(file, 'wx')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
     throw error
   }
+  try {
+    await handle.writeFile(content)
+  } catch (error) {
+    await handle.close().catch(() => {})
+    await rm(file, { force: true })
+    throw error
+  }
+  await handle.close()
+  return true
+}
+
+export interface JobLockOptions {
+  /** The lock was taken over while held (this run was thought gone): the run must stop at once. */
+  onLost?(error: FatalError): void
+  /** Said once when a lock of another machine is watched before it can be taken over. */
+  onWait?(message: string): void
+  /** How long such a lock must stay untouched (default 2 minutes; tests shorten it). */
+  watchMs?: number
+  /** How often the holder touches its lock (default 30 s; tests shorten it). */
+  heartbeatMs?: number
 }
 
 /**
  * One process per job directory: two runs of the same job would both send the same batches and write
  * the same staged files. The lock is created whole (its content written first and linked into place, so
  * no one reads a half-written lock) and touched every 30 s while held. A lock whose run is gone (see
- * `isHeld`) is taken over by moving it aside and checking that what was moved is still the lock judged
+ * `judge`) is taken over by moving it aside and checking that what was moved is still the lock judged
  * stale: two runs that find the same stale lock cannot both remove it and each take a fresh one.
  */
-export async function acquireJobLock(file: string, jobId: string): Promise<() => Promise<void>> {
+export async function acquireJobLock(
+  file: string,
+  jobId: string,
+  options: JobLockOptions = {},
+): Promise<() => Promise<void>> {
   await removeLeftovers(file)
-  const content = `${process.pid} ${randomBytes(8).toString('hex')} ${hostname()} ${BOOT_ID}`
+  const content = `${process.pid} ${randomBytes(8).toString('hex')} ${hostname()} ${BOOT_ID} ${PID_NS}`
   const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
   await writeFile(draft, content)
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
-      if (await create(file, draft, content)) return holding(file, content)
+      if (await create(file, draft, content)) return holding(file, jobId, content, options)
       const found = await readLock(file)
       if (found === undefined) continue // released meanwhile: try again
-      if (isHeld(file, found.content, found.touchedAt)) throw running(jobId, found.content, file)
+      const verdict = judge(file, found.content, found.touchedAt)
+      if (verdict === 'held') throw running(jobId, found.content, file)
+      if (verdict === 'watch' && !(await untouched(file, found, options))) {
+        throw running(jobId, found.content, file)
+      }
       await takeOverStale(file, found.content)
     }
     throw new ConfigError(`could not lock job ${jobId}: other runs of it keep starting at the same time`, {
@@ -139,15 +182,45 @@ export async function acquireJobLock(file: string, jobId: string): Promise<() =>
   }
 }
 
-/** Keeps the lock touched while it is ours; returns its release. */
-function holding(file: string, content: string): () => Promise<void> {
+/** Watches another machine's lock on this clock: true when it stayed untouched for the whole watch. */
+async function untouched(
+  file: string,
+  seen: { content: string; touchedAt: number },
+  options: JobLockOptions,
+): Promise<boolean> {
+  const watchMs = options.watchMs ?? WATCH_MS
+  options.onWait?.(
+    `the job's lock names a run on another machine (${parse(seen.content).host}); waiting up to ${Math.round(watchMs / 1000)} s to see whether it is still going`,
+  )
+  const until = performance.now() + watchMs
+  while (performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(2000, watchMs / 4)))
+    const now = await readLock(file)
+    if (now === undefined) return true // released: the caller tries again
+    if (now.content !== seen.content || now.touchedAt !== seen.touchedAt) return false
+  }
+  return true
+}
+
+/** Keeps the lock touched while it is ours, and says so at once if it is not; returns its release. */
+function holding(file: string, jobId: string, content: string, options: JobLockOptions): () => Promise<void> {
   heldHere.set(file, content)
   const ours = async () => (await readFile(file, 'utf8').catch(() => undefined)) === content
+  let lost = false
   const heartbeat = setInterval(() => {
     void ours()
-      .then((yes) => (yes ? utimes(file, new Date(), new Date()) : undefined))
+      .then(async (yes) => {
+        if (yes) return utimes(file, new Date(), new Date())
+        if (lost) return
+        lost = true
+        options.onLost?.(
+          new FatalError(`another run took over the lock of job ${jobId} while this one held it`, {
+            hint: 'this run stops; only one run of a job may go on (see `ph-import jobs`)',
+          }),
+        )
+      })
       .catch(() => {})
-  }, HEARTBEAT_MS)
+  }, options.heartbeatMs ?? HEARTBEAT_MS)
   heartbeat.unref()
   return async () => {
     clearInterval(heartbeat)
@@ -169,7 +242,8 @@ async function takeOverStale(file: string, stale: string): Promise<void> {
   const moved = await readFile(aside, 'utf8').catch(() => undefined)
   if (moved !== undefined && moved !== stale) {
     // Another run took the stale lock over between our read and our move: its lock goes back in place.
-    // Not guarded: a third run locking in that very instant (the link fails; two runs would hold the job).
+    // Not guarded: a third run locking in that very instant (the link fails, or where there are no hard
+    // links the rename replaces its lock; two runs would hold the job until a heartbeat notices).
     await link(aside, file).catch((error: NodeJS.ErrnoException) =>
       NO_LINKS.has(error.code ?? '') ? rename(aside, file).catch(() => {}) : undefined,
     )
@@ -177,13 +251,18 @@ async function takeOverStale(file: string, stale: string): Promise<void> {
   await rm(aside, { force: true })
 }
 
-/** Drafts and moved-aside locks (`lock.<pid>.<hex>`, `lock.stale.<pid>.<hex>`) of runs killed mid-way. */
+/**
+ * Drafts and moved-aside locks (`lock.<pid>.<hex>`, `lock.stale.<pid>.<hex>`) of runs killed mid-way: a
+ * dead pid, and a minute old, since on a shared disk the pid may be another machine's run in progress.
+ */
 async function removeLeftovers(file: string): Promise<void> {
+  const dir = path.dirname(file)
   const base = path.basename(file)
-  const names = await readdir(path.dirname(file)).catch(() => [] as string[])
+  const names = await readdir(dir).catch(() => [] as string[])
   for (const name of names) {
     const pid = new RegExp(`^${base}\\.(?:stale\\.)?(\\d+)\\.[0-9a-f]{8}$`).exec(name)?.[1]
-    if (pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid)))
-      await rm(path.join(path.dirname(file), name), { force: true })
+    if (pid === undefined || Number(pid) === process.pid || alive(Number(pid))) continue
+    const info = await stat(path.join(dir, name)).catch(() => undefined)
+    if (info && Date.now() - info.mtimeMs > LEFTOVER_MS) await rm(path.join(dir, name), { force: true })
   }
 }

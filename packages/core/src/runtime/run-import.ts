@@ -78,8 +78,17 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     jobIdFor(source, config, destinationName, options.mapping, target, options.transformDigest)
   const paths = new JobPaths(path.resolve(options.stateDir ?? '.ph-import', 'jobs', jobId))
   const createdDir = await openJobDir(paths.dir, options.fresh ?? false)
-  const unlock = await acquireJobLock(paths.lock, jobId)
   const abort = new AbortController()
+  // Taken over by another run while held (this one was thought gone): stop at once, and write nothing more,
+  // since the job's files are now the other run's.
+  let lockLost: FatalError | undefined
+  const unlock = await acquireJobLock(paths.lock, jobId, {
+    onLost: (error) => {
+      lockLost = error
+      abort.abort(error)
+    },
+    onWait: (message) => options.onProgress?.({ type: 'warning', message }),
+  })
   const onOuterAbort = () => abort.abort(options.signal?.reason ?? new Error('interrupted'))
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
   if (options.signal?.aborted) onOuterAbort()
@@ -182,6 +191,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
           ...(options.claimsFromJob
             ? { claimsFrom: path.join(path.dirname(paths.dir), options.claimsFromJob) }
             : {}),
+          ...(options.claimsFromPartitions ? { claimsOf: options.claimsFromPartitions } : {}),
           source,
           identity: state.identity,
           config,
@@ -196,7 +206,11 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     for (const p of state.partitions)
       if (p.transform.status === 'done') await seen.loadFile(paths.seenKeys(p))
     if (options.claimsFromJob)
-      await loadClaimsOf(seen, path.join(path.dirname(paths.dir), options.claimsFromJob))
+      await loadClaimsOf(
+        seen,
+        path.join(path.dirname(paths.dir), options.claimsFromJob),
+        options.claimsFromPartitions,
+      )
 
     const rate = options.rate ?? (options.destination.paced === false ? UNPACED_RATE : DEFAULT_RATE)
     const limiter = new RateLimiter({ ratePerSecond: rate, clock })
@@ -280,6 +294,7 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     const complete = s.partitions.every((p) => p.load.status === 'done')
     return await finish(complete ? 'done' : 'incomplete')
   } catch (error) {
+    if (lockLost) throw lockLost
     if (options.signal?.aborted) return await finish('interrupted')
     const kind = errorKind(error)
     if (kind === 'config') {

@@ -68,6 +68,11 @@ export interface RunImportOptions {
    * again (a second `$identify` under the same uuid with another time, which PostHog keeps as a second row).
    */
   claimsFromJob?: string
+  /**
+   * Only the claims of these partitions of that job (the ones transformed when the retry was asked for):
+   * the job may transform more meanwhile, and a resumed retry must see the claims its first run saw.
+   */
+  claimsFromPartitions?: readonly string[]
   mapping?: MappingConfig
   /** A user hook applied after the mapping (e.g. `--transform module.js`). */
   transformHook?: EventHook

@@ -102,15 +102,15 @@ export async function checkStagedFiles(
 export async function rebuildEvents(
   p: PartitionState,
   state: JobState,
-  opts: Omit<TransformStageOptions, 'seen'> & { claimsFrom?: string },
+  opts: Omit<TransformStageOptions, 'seen'> & { claimsFrom?: string; claimsOf?: readonly string[] },
 ): Promise<void> {
   const expected = p.transform.sha256
   const seen = new SeenSet()
   for (const q of state.partitions)
     if (q !== p && q.transform.status === 'done') await seen.loadFile(opts.paths.seenKeys(q))
   // A rejects retry transformed with the original job's claims too (runImport's claimsFromJob).
-  if (opts.claimsFrom) await loadClaimsOf(seen, opts.claimsFrom)
-  const { claimsFrom: _, ...rest } = opts
+  if (opts.claimsFrom) await loadClaimsOf(seen, opts.claimsFrom, opts.claimsOf)
+  const { claimsFrom: _, claimsOf: __, ...rest } = opts
   const stageOptions = { ...rest, seen }
   const partial = await transformToPartial(p, stageOptions)
   if (partial.sha256 !== expected) {
@@ -130,9 +130,11 @@ export async function rebuildEvents(
  * The claims another job committed: the seen keys of its transformed partitions, as it loads them itself.
  * A job that is gone adds none.
  */
-export async function loadClaimsOf(seen: SeenSet, jobDir: string): Promise<void> {
+export async function loadClaimsOf(seen: SeenSet, jobDir: string, keys?: readonly string[]): Promise<void> {
+  const only = keys ? new Set(keys) : undefined
   const paths = new JobPaths(jobDir)
-  const state = await readState(paths).catch(() => undefined)
+  // A job that is gone has no state; any other failure to read it must not pass for "no claims".
+  const state = await readState(paths)
   for (const p of state?.partitions ?? [])
-    if (p.transform.status === 'done') await seen.loadFile(paths.seenKeys(p))
+    if (p.transform.status === 'done' && (!only || only.has(p.key))) await seen.loadFile(paths.seenKeys(p))
 }
