@@ -156,6 +156,16 @@ describe('job lock', () => {
     await release()
     expect(readFileSync(file, 'utf8')).toBe('1 0123456789abcdef other-host some-boot -')
     rmSync(file)
+    // Deleted (a user who took the run for a dead one): said so.
+    const deleted: string[] = []
+    const again = await acquireJobLock(file, 'job-f', {
+      heartbeatMs: 50,
+      onLost: (e) => deleted.push(e.message),
+    })
+    rmSync(file)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(deleted).toEqual(['the lock of job job-f was deleted while this run held it'])
+    await again()
   })
 
   it('never lets two runs that start together on a stale lock both hold the job', async () => {

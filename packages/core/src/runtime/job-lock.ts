@@ -205,18 +205,24 @@ async function untouched(
 /** Keeps the lock touched while it is ours, and says so at once if it is not; returns its release. */
 function holding(file: string, jobId: string, content: string, options: JobLockOptions): () => Promise<void> {
   heldHere.set(file, content)
-  const ours = async () => (await readFile(file, 'utf8').catch(() => undefined)) === content
+  const read = () => readFile(file, 'utf8').catch(() => undefined)
+  const ours = async () => (await read()) === content
   let lost = false
   const heartbeat = setInterval(() => {
-    void ours()
-      .then(async (yes) => {
-        if (yes) return utimes(file, new Date(), new Date())
+    void read()
+      .then(async (now) => {
+        if (now === content) return utimes(file, new Date(), new Date())
         if (lost) return
         lost = true
         options.onLost?.(
-          new FatalError(`another run took over the lock of job ${jobId} while this one held it`, {
-            hint: 'this run stops; only one run of a job may go on (see `ph-import jobs`)',
-          }),
+          new FatalError(
+            now === undefined
+              ? `the lock of job ${jobId} was deleted while this run held it`
+              : `another run took over the lock of job ${jobId} while this one held it`,
+            {
+              hint: 'this run stops: only one run of a job may go on (see `ph-import jobs`), then run the command again',
+            },
+          ),
         )
       })
       .catch(() => {})
