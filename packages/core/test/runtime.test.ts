@@ -23,6 +23,7 @@ import {
 import { createFileDestination } from '../src/destinations/file.js'
 import { createPostHogDestination } from '../src/destinations/posthog/index.js'
 import { runImport } from '../src/runtime/run-import.js'
+import type { RunImportOptions } from '../src/runtime/run-options.js'
 import { toIsoTimestamp } from '../src/util/time.js'
 // @ts-expect-error plain ESM fixture shared with child processes
 import { expectedValidIds, testSource } from './fixtures/test-source.mjs'
@@ -71,12 +72,7 @@ describe('runImport', () => {
   it('reports each partition through every stage, load included: started once, done once, in load order', async () => {
     const dir = tempDir()
     const seen: string[] = []
-    const result = await runImport({
-      source: testSource,
-      config: base,
-      destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
-      stateDir: dir,
-      rate: 1e6,
+    const result = await importFixture(dir, {
       onProgress: (e) => {
         if (e.type === 'partition') seen.push(`${e.stage} ${e.status} ${e.key}`)
       },
@@ -223,6 +219,18 @@ describe('runImport', () => {
 })
 
 /** The event of record number `n` of the scripted sources below. */
+/** testSource over `base` into `<dir>/out.jsonl`, its job in `dir`; `extra` adds or replaces options. */
+function importFixture(dir: string, extra: Partial<RunImportOptions> = {}) {
+  return runImport({
+    source: testSource,
+    config: base,
+    destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
+    stateDir: dir,
+    rate: 1e6,
+    ...extra,
+  })
+}
+
 function numbered(n: number, ctx: TransformContext) {
   return {
     event: 'e',
@@ -507,13 +515,7 @@ describe('jobs and re-processing rejects', () => {
   it('a retry of other codes, or of rejects gained since, is a new job; the same retry again is the same job', async () => {
     const { createReprocessSource } = await import('../src/runtime/reprocess.js')
     const dir = tempDir()
-    const first = await runImport({
-      source: testSource,
-      config: base,
-      destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
-      stateDir: dir,
-      rate: 1e6,
-    })
+    const first = await importFixture(dir)
     const invalidTime = first.report.rejectsByCode.invalid_time ?? 0
     expect(invalidTime).toBeGreaterThan(0)
     const retry = (codes: string[], rejectsDigest: string) =>
@@ -1093,22 +1095,12 @@ describe('the --transform module of a job', () => {
   it('is part of the job id; a job resumed by id refuses a module that changed since it started', async () => {
     const dir = tempDir()
     const run = (transformDigest: string | undefined, extra: { jobId?: string; signal?: AbortSignal } = {}) =>
-      runImport({
-        source: testSource,
-        config: base,
-        destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
-        stateDir: dir,
-        rate: 1e6,
+      importFixture(dir, {
         ...(transformDigest ? { transformDigest, transformHook: (e) => e } : {}),
         ...extra,
       })
     const abort = new AbortController()
-    const stopped = await runImport({
-      source: testSource,
-      config: base,
-      destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
-      stateDir: dir,
-      rate: 1e6,
+    const stopped = await importFixture(dir, {
       transformDigest: 'aaaa',
       transformHook: (e) => e,
       signal: abort.signal,
@@ -1192,12 +1184,7 @@ describe('the disk a job holds', () => {
   it('exports the next partition only once the staged data not yet loaded is under maxStagedBytes', async () => {
     const dir = tempDir()
     const order: string[] = []
-    const result = await runImport({
-      source: testSource,
-      config: base,
-      destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
-      stateDir: dir,
-      rate: 1e6,
+    const result = await importFixture(dir, {
       maxStagedBytes: 1,
       onProgress: (e) => {
         if (e.type === 'partition' && e.status !== 'split') order.push(`${e.stage} ${e.status} ${e.key}`)
@@ -1231,13 +1218,7 @@ describe('jobs', () => {
     const { listJobs } = await import('../src/runtime/jobs.js')
     const { hostname } = await import('node:os')
     const dir = tempDir()
-    const result = await runImport({
-      source: testSource,
-      config: base,
-      destination: createFileDestination({ path: path.join(dir, 'out.jsonl') }),
-      stateDir: dir,
-      rate: 1e6,
-    })
+    const result = await importFixture(dir)
     const stateFile = path.join(result.jobDir, 'state.json')
     // As a kill -9 mid-run leaves it.
     writeFileSync(
