@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -66,13 +67,19 @@ afterAll(async () => {
 })
 
 /** Runs an import (and, for its job, `jobs show` and `rejects --output`) and returns every leak found. */
-async function leaksOf(name: string, args: string[], secretEnv: Record<string, string>, key = PH_KEY) {
+async function leaksOf(
+  name: string,
+  args: string[],
+  secretEnv: Record<string, string>,
+  key = PH_KEY,
+  host = sandbox.url,
+) {
   const stateDir = path.join(dir, name)
   await mkdir(stateDir, { recursive: true })
   const env = cliEnv(dir, { ...secretEnv, POSTHOG_PROJECT_API_KEY: key })
   // --debug: the most the CLI ever prints (debug logs, stack traces).
   const run = await runCli(
-    [...args, '--debug', '--yes', '--json', '--state-dir', stateDir, '--posthog-host', sandbox.url],
+    [...args, '--debug', '--yes', '--json', '--state-dir', stateDir, '--posthog-host', host],
     {
       cwd: dir,
       env,
@@ -154,16 +161,53 @@ describe('secrets never leave memory: job directory, logs, stdout, stderr, --jso
     expect(leaks).toEqual([])
   })
 
-  it('a 401 from PostHog (a key the sandbox does not know): clear failure, nothing leaked', async () => {
-    const { run, summary, leaks } = await leaksOf(
-      'posthog-401',
-      amplitudeArgs(amplitude.url, '2024-03-01', '2024-03-02'),
-      { AMPLITUDE_API_KEY: AMP_KEY, AMPLITUDE_SECRET_KEY: AMP_SECRET },
-      PH_WRONG_KEY,
+  it('a key PostHog does not know, caught by the key check: clear failure, nothing written or leaked', async () => {
+    const stateDir = path.join(dir, 'posthog-unknown-key')
+    const run = await runCli(
+      [
+        ...amplitudeArgs(amplitude.url, '2024-03-01', '2024-03-02'),
+        ...['--debug', '--yes', '--json', '--state-dir', stateDir, '--posthog-host', sandbox.url],
+      ],
+      {
+        cwd: dir,
+        env: cliEnv(dir, {
+          AMPLITUDE_API_KEY: AMP_KEY,
+          AMPLITUDE_SECRET_KEY: AMP_SECRET,
+          POSTHOG_PROJECT_API_KEY: PH_WRONG_KEY,
+        }),
+      },
     )
     expect(run.code).toBe(1)
-    expect(summary.status).toBe('failed')
-    expect(run.stdout + run.stderr).toMatch(/401.*project API key was refused/)
-    expect(leaks).toEqual([])
+    expect(run.lines.at(-1)).toMatchObject({
+      type: 'error',
+      message: expect.stringMatching(/does not know this project API key \(\/flags answered HTTP 401/),
+      hint: expect.stringMatching(/--posthog-host us or eu/),
+    })
+    expect(existsSync(path.join(stateDir, 'jobs'))).toBe(false)
+    expect(await findLeaks(FORMS, { stdout: run.stdout, stderr: run.stderr }, [])).toEqual([])
+  })
+
+  it('a 401 from capture (key check off, capture enforcing known keys): clear failure, nothing leaked', async () => {
+    const refusing = await startSandbox({
+      port: 0,
+      dataDir: ':memory:',
+      apiKeys: [PH_KEY],
+      unknownKeys: 'refuse',
+    })
+    try {
+      const { run, summary, leaks } = await leaksOf(
+        'posthog-401',
+        [...amplitudeArgs(amplitude.url, '2024-03-01', '2024-03-02'), '--no-posthog-key-check'],
+        { AMPLITUDE_API_KEY: AMP_KEY, AMPLITUDE_SECRET_KEY: AMP_SECRET },
+        PH_WRONG_KEY,
+        refusing.url,
+      )
+      expect(run.code).toBe(1)
+      expect(summary.status).toBe('failed')
+      expect(run.stdout + run.stderr).toMatch(/401.*project API key was refused/)
+      expect(leaks).toEqual([])
+    } finally {
+      await refusing.close()
+    }
   })
 })

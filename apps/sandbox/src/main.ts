@@ -11,6 +11,8 @@ const HELP = `Usage: node apps/sandbox/dist/main.js [options]
   --max-body-bytes <n>     request body limit (env SANDBOX_MAX_BODY_BYTES, default 20 MB)
   --max-event-bytes <n>    event size limit (env SANDBOX_MAX_EVENT_BYTES, default 1000000)
   --seed <n>               fault RNG seed (env SANDBOX_SEED, default 42)
+  --unknown-keys <mode>    drop (200, nothing kept, as PostHog's capture) or refuse (401)
+                           a key not given with --api-key (env SANDBOX_UNKNOWN_KEYS, default drop)
   --rate-limit <n>         events per second before 429 (env SANDBOX_RATE_LIMIT)
   --rate-limit-burst <n>   token bucket size in events (env SANDBOX_RATE_LIMIT_BURST)
   --error-rate <0..1>      random 500/503 share (env SANDBOX_ERROR_RATE)
@@ -49,6 +51,7 @@ function optionsFromArgs(): SandboxOptions | undefined {
     'max-body-bytes',
     'max-event-bytes',
     'seed',
+    'unknown-keys',
     ...Object.keys(FAULT_FLAGS),
   ]
   const { values } = parseArgs({
@@ -74,6 +77,12 @@ function optionsFromArgs(): SandboxOptions | undefined {
   }
   const apiKeys = (flags['api-key'] as string[] | undefined) ?? envKeys
   if (apiKeys) options.apiKeys = apiKeys
+  const unknownKeys = (flags['unknown-keys'] as string | undefined) ?? process.env.SANDBOX_UNKNOWN_KEYS
+  if (unknownKeys) {
+    if (unknownKeys !== 'drop' && unknownKeys !== 'refuse')
+      throw new Error(`--unknown-keys must be drop or refuse, got ${JSON.stringify(unknownKeys)}`)
+    options.unknownKeys = unknownKeys
+  }
   for (const [flag, key] of [
     ['max-body-bytes', 'maxBodyBytes'],
     ['max-event-bytes', 'maxEventBytes'],

@@ -87,6 +87,18 @@ export const SandboxOptions = z.object({
     .positive()
     .default(DEFAULT_MAX_EVENT_BYTES)
     .describe('serialized size limit of one event (413 EventTooBig above it)'),
+  unknownKeys: z
+    .enum(['drop', 'refuse'])
+    .default('drop')
+    .describe(
+      "what capture does with a key no project owns: 'drop' answers 200 and keeps nothing, as PostHog's capture does (it checks a key's shape only); 'refuse' answers 401, as capture with token validation enforced",
+    ),
+  flagsEndpoint: z
+    .boolean()
+    .default(true)
+    .describe(
+      'serve /flags (and /decide), which answers 401 for an unknown key; false answers 404, as a proxy that forwards capture only',
+    ),
   seed: z.number().int().default(42).describe('seed of the fault RNG, so fault runs are reproducible'),
 })
 export type SandboxOptions = z.input<typeof SandboxOptions>

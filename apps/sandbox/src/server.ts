@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { handleCapture } from './capture/handler.js'
 import type { SandboxContext } from './context.js'
 import { FaultInjector } from './faults/injector.js'
+import { FLAGS_PATHS, handleFlags } from './flags/handler.js'
 import { sendJson } from './http/respond.js'
 import { type ActiveFaults, type FaultConfig, SandboxOptions } from './options.js'
 import { handleHogQL, QUERY_PATH } from './query/hogql.js'
@@ -42,6 +43,7 @@ async function route(ctx: SandboxContext, req: IncomingMessage, res: ServerRespo
     }
     return sendJson(res, 405, { error: 'capture takes POST' }, { Allow: 'POST, OPTIONS' })
   }
+  if (FLAGS_PATHS.has(path)) return handleFlags(ctx, req, res)
   const project = QUERY_PATH.exec(path)?.[1]
   if (project !== undefined) return handleHogQL(ctx, req, res, project)
   if (!(await handleQuery(ctx, req, res, url, baseUrl)))

@@ -54,6 +54,8 @@ export interface SandboxStats {
   /** Capture requests answered (dropped connections are counted in faults only). */
   requests: number
   accepted_requests: number
+  /** Events answered 200 and dropped because their key is not one the sandbox knows (`unknownKeys: 'drop'`). */
+  unknown_key_events: number
   rejected_requests: Record<string, number>
   /** Requests whose `sent_at` was over a minute off: PostHog would shift their timestamps. */
   sent_at_skewed_requests: number

@@ -136,13 +136,6 @@ describe('capture: rejected requests store nothing', () => {
       1,
     ],
     ['no api_key', { batch: [makeEvent()] }, 401, 'NoTokenError', undefined],
-    [
-      'an unknown api_key',
-      batchBody([makeEvent()], { api_key: 'phc_other' }),
-      401,
-      'TokenValidationError',
-      undefined,
-    ],
   ]
   it.each(cases)('answers %s with the status, code and event index', async (_, body, status, code, index) => {
     const result = await post(sandbox(), '/batch/', body)

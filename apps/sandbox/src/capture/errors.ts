@@ -43,3 +43,6 @@ export const invalidToken = (reason: string) =>
   new CaptureError(401, 'TokenValidationError', `API key is not valid: ${reason}`)
 export const retryable = () => new CaptureError(503, 'RetryableSinkError', 'transient error, please retry')
 export const rateLimited = () => new CaptureError(429, 'RateLimited', 'rate limited')
+
+/** Capture's own answer to a key no project owns is a 200; such a request is logged with this note. */
+export const UNKNOWN_KEY_NOTE = 'unknown project API key: answered 200, events dropped'

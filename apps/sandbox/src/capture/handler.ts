@@ -3,24 +3,32 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { SandboxContext } from '../context.js'
 import { decodeBody, readBody } from '../http/body.js'
 import { sendJson } from '../http/respond.js'
-import { CaptureError, invalidToken, rateLimited, retryable } from './errors.js'
+import { CaptureError, invalidToken, rateLimited, retryable, UNKNOWN_KEY_NOTE } from './errors.js'
 import { type AcceptedEvent, acceptEvent } from './normalize.js'
 import { parseCaptureBody, type RawRequest } from './parse.js'
 
 interface Outcome {
   error: CaptureError | undefined
+  /** Kept in the request log beside a 200: why its events were not stored. */
+  note?: string
   headers?: Record<string, string>
   raw?: RawRequest
   events?: readonly AcceptedEvent[]
 }
 
-function checkToken(token: string, apiKeys: ReadonlySet<string>): void {
-  if (apiKeys.has(token)) return
+/** True for a key the sandbox knows; throws for one capture refuses; false for one it accepts and drops. */
+function checkToken(token: string, ctx: SandboxContext): boolean {
+  if (ctx.apiKeys.has(token)) return true
   // Capture refuses personal keys by prefix (InvalidTokenReason::PersonalApiKey).
   if (token.startsWith('phx_')) {
     throw invalidToken('phx_ keys are personal API keys; send the project API key (phc_...) instead')
   }
-  throw invalidToken('unknown project API key (the sandbox accepts the keys given with --api-key)')
+  // Capture checks a key's shape only (rust/capture/src/token.rs): an unknown one is accepted and its events
+  // dropped later in ingestion, unless the deployment enforces its known-token list (known_tokens.rs).
+  if (ctx.options.unknownKeys === 'refuse') {
+    throw invalidToken('unknown project API key (the sandbox accepts the keys given with --api-key)')
+  }
+  return false
 }
 
 function injectedError(status: number): CaptureError {
@@ -38,9 +46,13 @@ function validate(ctx: SandboxContext, req: IncomingMessage, body: Buffer, url: 
     maxBodyBytes,
   )
   const raw = parseCaptureBody(decoded)
-  checkToken(raw.token, ctx.apiKeys)
+  const known = checkToken(raw.token, ctx)
   const now = Date.now()
-  return { raw, events: raw.events.map((event, index) => acceptEvent(event, index, now, maxEventBytes)) }
+  return {
+    raw,
+    known,
+    events: raw.events.map((event, index) => acceptEvent(event, index, now, maxEventBytes)),
+  }
 }
 
 function sentAtSkewMs(raw: RawRequest | undefined): number | undefined {
@@ -55,7 +67,8 @@ function evaluate(ctx: SandboxContext, req: IncomingMessage, body: Buffer, url: 
     const headers: Record<string, string> = early.status === 429 ? { 'Retry-After': '1' } : {}
     return { error: injectedError(early.status), headers }
   }
-  const { raw, events } = validate(ctx, req, body, url)
+  const { raw, known, events } = validate(ctx, req, body, url)
+  if (!known) return { error: undefined, note: UNKNOWN_KEY_NOTE, raw, events: [] }
   const retryAfter = ctx.faults.rateLimit(events.length)
   if (retryAfter !== undefined) {
     return { error: rateLimited(), headers: { 'Retry-After': String(retryAfter) }, raw, events: [] }
@@ -106,7 +119,7 @@ export async function handleCapture(
       events: outcome.raw?.events.length ?? 0,
       bytes: body.length,
       sentAtSkewMs: sentAtSkewMs(outcome.raw),
-      error: outcome.error?.message,
+      error: outcome.error?.message ?? outcome.note,
     },
     outcome.events ?? [],
     outcome.raw?.historical ?? false,

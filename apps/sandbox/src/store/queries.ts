@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3'
+import { UNKNOWN_KEY_NOTE } from '../capture/errors.js'
 import type { FaultCounters, IdentityLink, PersonsView, SandboxPerson, SandboxStats } from '../types.js'
 
 // Beyond this, PostHog's skew correction (ts = now + timestamp - sent_at) visibly moves events.
@@ -56,6 +57,11 @@ function computeStats(db: Database): StoredStats {
     historical: scalar(db, 'SELECT COUNT(*) FROM events WHERE historical = 1'),
     requests: scalar(db, 'SELECT COUNT(*) FROM requests'),
     accepted_requests: scalar(db, 'SELECT COUNT(*) FROM requests WHERE status = 200'),
+    unknown_key_events: scalar(
+      db,
+      'SELECT COALESCE(SUM(events), 0) FROM requests WHERE status = 200 AND error = ?',
+      UNKNOWN_KEY_NOTE,
+    ),
     rejected_requests: countsBy(
       db,
       'SELECT status, COUNT(*) FROM requests WHERE status <> 200 GROUP BY status',

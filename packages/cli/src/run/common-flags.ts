@@ -43,6 +43,13 @@ export const sendFlags = {
     env: 'POSTHOG_PROJECT_API_KEY',
     helpGroup: 'POSTHOG',
   }),
+  'posthog-key-check': Flags.boolean({
+    default: true,
+    allowNo: true,
+    description:
+      'before exporting, ask PostHog (/flags) whether it knows the key: capture answers 200 to a key no project owns and drops its events (--no-posthog-key-check skips it, e.g. behind a proxy that answers /flags itself)',
+    helpGroup: 'POSTHOG',
+  }),
   rate: number('rate', { min: 1 })({
     description: 'events per second sent to PostHog (default 1000)',
     helpGroup: 'POSTHOG',

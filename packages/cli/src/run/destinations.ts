@@ -14,7 +14,7 @@ export function postHogDestination(
   host: string,
   apiKey: string | undefined,
   logger: Logger,
-  resuming = false,
+  { resuming = false, checkKey = true }: { resuming?: boolean; checkKey?: boolean } = {},
 ): Destination {
   if (!apiKey)
     throw new ConfigError('--posthog-key is required (or set POSTHOG_PROJECT_API_KEY)', {
@@ -22,7 +22,7 @@ export function postHogDestination(
         ? 'the key is not stored with the job: pass it again with --posthog-key, or set POSTHOG_PROJECT_API_KEY'
         : 'use --dry-run to write the events to a file instead of sending them',
     })
-  return createPostHogDestination({ host, apiKey }, { logger })
+  return createPostHogDestination({ host, apiKey, checkKey }, { logger })
 }
 
 /** A dry run's destination, as its jobs record it: `jobs` tells dry runs from imports by it. */

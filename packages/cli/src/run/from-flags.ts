@@ -5,6 +5,7 @@ import type { RunOptions } from './run-job.js'
 export interface SendFlagValues {
   'posthog-host': string
   'posthog-key'?: string | undefined
+  'posthog-key-check'?: boolean | undefined
   rate?: number | undefined
   'batch-size'?: number | undefined
   workers?: number | undefined
@@ -22,6 +23,7 @@ export interface SendFlagValues {
 export function runOptions(flags: SendFlagValues): RunOptions {
   return {
     posthogKey: flags['posthog-key'],
+    checkKey: flags['posthog-key-check'] ?? true,
     stateDir: flags['state-dir'],
     fresh: flags.fresh ?? false,
     json: flags.json,

@@ -26,6 +26,8 @@ import { type JobSettings, saveJobSettings } from './job-settings.js'
 
 export interface RunOptions {
   posthogKey: string | undefined
+  /** Ask PostHog whether it knows the key before exporting (`--no-posthog-key-check` turns it off). */
+  checkKey?: boolean
   stateDir: string
   fresh: boolean
   json: boolean
@@ -135,7 +137,10 @@ export async function runJob(launch: JobLaunch): Promise<JobOutcome> {
   const outputFile = settings.dryRun ? path.resolve(settings.output ?? '') : undefined
   const destination: Destination = settings.dryRun
     ? dryRunDestination(() => settings.output ?? path.join(jobDir, 'dry-run.jsonl'))
-    : postHogDestination(settings.posthogHost, options.posthogKey, logger, launch.jobId !== undefined)
+    : postHogDestination(settings.posthogHost, options.posthogKey, logger, {
+        resuming: launch.jobId !== undefined,
+        checkKey: options.checkKey ?? true,
+      })
   const mode: ProgressMode = options.json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain'
   const progress = createProgress(mode)
   const say = (text: string) => {

@@ -34,6 +34,12 @@ export interface Destination {
   target?(): string
   send(batch: EventBatch, options: { signal: AbortSignal }): Promise<void>
   /**
+   * Optional check, before the job exports anything, that what it sends would be kept: throws a FatalError
+   * when it certainly would not (PostHog: a project key no project owns, which capture accepts and drops).
+   * Resolves when all is well and when it cannot tell; `debug` receives why it could not.
+   */
+  check?(options: { signal: AbortSignal; debug: (message: string) => void }): Promise<void>
+  /**
    * False for a destination with no rate limit to respect (a file): the job is then paced only if the
    * caller gives a `rate`. By default a job runs at PostHog's 1,000 events/s.
    */

@@ -77,6 +77,11 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
     options.jobId ??
     jobIdFor(source, config, destinationName, options.mapping, target, options.transformDigest)
   const paths = new JobPaths(path.resolve(options.stateDir ?? '.ph-import', 'jobs', jobId))
+  // Before the job directory exists: a destination that would keep nothing leaves nothing behind.
+  await options.destination.check?.({
+    signal: options.signal ?? new AbortController().signal,
+    debug: (message) => logger.debug(redact(message)),
+  })
   const createdDir = await openJobDir(paths.dir, options.fresh ?? false)
   const abort = new AbortController()
   // Taken over by another run while held (this one was thought gone): stop at once, and write nothing more,

@@ -62,7 +62,7 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** A tiny in-memory source: `days` partitions of `perDay` events, already in PostHog's shape. */
-const inlineSource = defineSource({
+export const inlineSource = defineSource({
   name: 'inline',
   description: 'in-memory events for the destination suite',
   config: z.object({
@@ -96,7 +96,8 @@ export function posthogDestinationSuite(transport: Transport): void {
       })
 
     beforeAll(async () => {
-      sandbox = await startSandbox({ port: 0, dataDir: ':memory:' })
+      // Capture enforcing its known-token list answers 401 to an unknown key (the default drops its events).
+      sandbox = await startSandbox({ port: 0, dataDir: ':memory:', unknownKeys: 'refuse' })
     })
     afterAll(async () => {
       await sandbox.close()
@@ -215,8 +216,9 @@ export function posthogDestinationSuite(transport: Transport): void {
         )
         expect(failed.report.error?.hint).toMatch(/proxy/)
         expect(failed.report.events.deadLettered).toBe(0)
-        // One request, not a bisection down to every event.
-        expect(proxy.requests).toHaveLength(1)
+        // One request, not a bisection down to every event (the other is the key check, which the cut body
+        // makes unverifiable).
+        expect(proxy.requests.filter((r) => r.path.startsWith('/batch'))).toHaveLength(1)
         corrupt = false
         const resumed = await run()
         expect(resumed.status).toBe('done')

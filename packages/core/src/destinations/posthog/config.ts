@@ -62,6 +62,12 @@ export const PostHogDestinationConfig = z.object({
       'How batches are sent: "fetch" (ph-import\'s own /batch/ sender, fastest) or "posthog-node" (the official client)',
     ),
   gzip: z.boolean().default(true).describe('Gzip request bodies (level 1: cheap on CPU, ~10x smaller)'),
+  checkKey: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Before exporting, ask PostHog (/flags) whether it knows the project key: capture accepts an unknown key and drops its events',
+    ),
 })
 export type PostHogDestinationConfig = z.infer<typeof PostHogDestinationConfig>
 /** What callers pass: every field but `apiKey` has a default. */

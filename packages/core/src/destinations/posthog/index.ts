@@ -2,6 +2,7 @@ import { type Destination, defineDestination } from '../../contracts/destination
 import type { Logger } from '../../util/logger.js'
 import { createRedactor } from '../../util/redact.js'
 import { contentHash } from '../../util/uuid.js'
+import { checkProjectKey } from './check-key.js'
 import {
   type PostHogDestinationConfig,
   type PostHogDestinationOptions,
@@ -55,6 +56,15 @@ export function createPostHogDestination(
     // Every PostHog Cloud project of a region shares one host: the project key tells them apart.
     target: () => `project-key:${contentHash(config.apiKey, 16)}`,
     send: (batch, { signal }) => transport.send(batch, signal),
+    ...(config.checkKey
+      ? {
+          check: async ({ signal, debug }) => {
+            const checked = await checkProjectKey({ ...transportOptions, signal })
+            if (checked.verdict === 'unverified')
+              debug(`could not check the project key with ${where} (${checked.reason}): capture will tell`)
+          },
+        }
+      : {}),
     ...(transport.prepare ? { prepare: transport.prepare } : {}),
   }
 }
