@@ -1,5 +1,6 @@
 import {
   contentHash,
+  isIllegalDistinctId,
   isUuid,
   type PostHogEvent,
   sqlDateTimeToIso,
@@ -23,6 +24,15 @@ const TOP_LEVEL_NAMES = Object.values(TOP_LEVEL_PROPERTIES)
 const id = (v: unknown): string | undefined => {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v)
   return typeof v === 'string' && v.trim() !== '' ? v : undefined
+}
+
+/**
+ * An id that can name a person: a placeholder a client sent for a missing one (`null`, `undefined`, `0`…, the
+ * ids PostHog refuses to merge on) counts as absent, so the next field of `distinctIdFrom` is used.
+ */
+const personId = (v: unknown): string | undefined => {
+  const s = id(v)
+  return s === undefined || isIllegalDistinctId(s) ? undefined : s
 }
 
 const TIME_FIELDS = ['event_time', 'client_event_time', 'server_received_time'] as const
@@ -85,7 +95,7 @@ export function transformAmplitude(
   if (options.dropEvents.has(type)) return ctx.filter(type)
   let distinctId: string | undefined
   for (const field of options.distinctIdFrom) {
-    distinctId = id(raw[field])
+    distinctId = personId(raw[field])
     if (distinctId) break
   }
   if (!distinctId) {
@@ -99,8 +109,8 @@ export function transformAmplitude(
     )
   }
   const out: PostHogEvent[] = []
-  const userId = id(raw.user_id)
-  const deviceId = id(raw.device_id)
+  const userId = personId(raw.user_id)
+  const deviceId = personId(raw.device_id)
   if (
     options.identify &&
     userId &&

@@ -203,6 +203,14 @@ describe('transform: default rules', () => {
     expect(transformAmplitude('{"cut', ctx)).toMatchObject({ rejected: true, code: 'unparsable_record' })
   })
 
+  it('takes device_id when user_id is a placeholder a client sent ("null", "undefined", 0), with no $identify', () => {
+    for (const placeholder of ['null', 'undefined', 0, 'None']) {
+      const out = eventsOf(transformAmplitude({ ...webPageView, user_id: placeholder }, transformContext()))
+      expect(out.map((e) => [e.event, e.distinct_id])).not.toContainEqual(['$identify', expect.anything()])
+      expect(out.at(-1)?.distinct_id).toBe(webPageView.device_id)
+    }
+  })
+
   it('falls back to client_event_time, then server_received_time', () => {
     const ctx = transformContext()
     const a = { ...iosAnonymousPurchase, event_time: null, client_event_time: '2024-03-01 10:59:59.5' }

@@ -1,4 +1,5 @@
 /** Mixpanel identity → PostHog distinct ids (reference: source-apis.md A3, posthog-destination.md 5). */
+import { isIllegalDistinctId } from '@ph-import/core'
 
 const DEVICE_PREFIX = '$device:'
 
@@ -6,6 +7,16 @@ function str(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value
   if (typeof value === 'number' && Number.isFinite(value)) return String(value)
   return undefined
+}
+
+/**
+ * An id that can name a person: a placeholder a client sent for a missing id (`undefined`, `null`, `0`…, the
+ * ids PostHog refuses to merge on) counts as absent, so the next id of the row is used rather than the row
+ * being dead-lettered or every such row landing on one person.
+ */
+function personId(value: unknown): string | undefined {
+  const id = str(value)
+  return id === undefined || isIllegalDistinctId(id) ? undefined : id
 }
 
 /** Simplified ID Merge writes anonymous ids as `$device:<device_id>`; PostHog wants the bare id. */
@@ -20,19 +31,19 @@ export function stripDevice(id: string): string {
  * device id.
  */
 export function resolveDistinctId(props: Record<string, unknown>): string | undefined {
-  const id = str(props.distinct_id)
-  const before = str(props.$distinct_id_before_identity)
+  const id = personId(props.distinct_id)
+  const before = personId(props.$distinct_id_before_identity)
   const deviceLike = id === undefined || id.startsWith(DEVICE_PREFIX) || /^[A-Z0-9-]+$/.test(id)
   if (deviceLike && before !== undefined) return stripDevice(before)
-  if (id === undefined) return str(props.$device_id)
-  if (id.startsWith(DEVICE_PREFIX)) return str(props.$device_id) ?? stripDevice(id)
+  if (id === undefined) return personId(props.$device_id)
+  if (id.startsWith(DEVICE_PREFIX)) return personId(props.$device_id) ?? stripDevice(id)
   return id
 }
 
 /** The (user, device) pair of a Simplified ID Merge row that links them, if it has both. */
 export function identifyPair(props: Record<string, unknown>): { user: string; device: string } | undefined {
-  const user = str(props.$user_id)
-  const device = str(props.$device_id)
+  const user = personId(props.$user_id)
+  const device = personId(props.$device_id)
   if (user === undefined || device === undefined) return undefined
   const bare = stripDevice(device)
   return bare === user ? undefined : { user, device: bare }

@@ -1,4 +1,5 @@
 import {
+  contentHash,
   epochToMillis,
   type PostHogEvent,
   type TransformContext,
@@ -35,6 +36,17 @@ export function mapEventProperties(props: Record<string, unknown>): Record<strin
   return Object.assign(out, PROVENANCE)
 }
 
+/**
+ * The key of a row without `$insert_id`. Mixpanel deduplicates only rows that carry one, so two rows without
+ * it are two events even when their name, id and second agree (server-side tracking at whole seconds): their
+ * properties tell them apart (`mp_processing_time_ms` at least), and a row downloaded twice is byte-identical.
+ * The ids are left out, since Mixpanel re-keys merged rows to their user.
+ */
+function contentKey(props: Record<string, unknown>): string {
+  const { distinct_id: _id, $distinct_id_before_identity: _before, ...rest } = props
+  return contentHash(rest)
+}
+
 function timeOf(value: unknown): number | undefined {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined
@@ -42,8 +54,13 @@ function timeOf(value: unknown): number | undefined {
 
 /**
  * Mixpanel's identity rows (Original ID Merge) become PostHog's own identity events: `$identify`
- * merges `$anon_id` into `$identified_id`; `$create_alias` and `$merge` (a pair in `$distinct_ids`)
- * become `$create_alias`. Returns undefined for ordinary events.
+ * merges `$anon_id` into `$identified_id`. Mixpanel's `alias(new)` names the id that goes on (the user's)
+ * in `alias` and the earlier one in `distinct_id`; PostHog's `$create_alias` is the other way round (it merges
+ * `alias`'s person into `distinct_id`'s, and refuses when `alias`'s person is already identified), so the
+ * two swap. Sent as Mixpanel wrote them, the merge would be refused whenever the user's `$identify` from
+ * another device arrived first: export windows are not in time order. `$merge` (two ids in
+ * `$distinct_ids`, merged unconditionally) becomes `$merge_dangerously`, which PostHog merges even when both persons are identified.
+ * Returns undefined for ordinary events.
  */
 function identityEvent(
   name: string,
@@ -59,13 +76,13 @@ function identityEvent(
   if (name === '$create_alias') {
     const alias = idString(props.alias)
     if (!alias) return { invalid: '$create_alias row without alias' }
-    return { event: '$create_alias', distinct_id: distinctId, extra: { alias: stripDevice(alias) } }
+    return { event: '$create_alias', distinct_id: stripDevice(alias), extra: { alias: distinctId } }
   }
   if (name === '$merge') {
     const ids = Array.isArray(props.$distinct_ids) ? props.$distinct_ids.map(idString) : []
     const [a, b] = ids
     if (ids.length !== 2 || !a || !b) return { invalid: '$merge row without two $distinct_ids' }
-    return { event: '$create_alias', distinct_id: stripDevice(a), extra: { alias: stripDevice(b) } }
+    return { event: '$merge_dangerously', distinct_id: stripDevice(a), extra: { alias: stripDevice(b) } }
   }
   return undefined
 }
@@ -94,7 +111,11 @@ export function transformEvent(raw: unknown, ctx: TransformContext): TransformRe
   // ~24 h), keeping the first id in $distinct_id_before_identity, and a download on either side of that
   // must name the event alike.
   const recordedId = idString(props.$distinct_id_before_identity) ?? idString(props.distinct_id) ?? ''
-  const uuid = ctx.uuid(idString(props.$insert_id) ?? '', raw.event, recordedId, ms)
+  const insertId = idString(props.$insert_id)
+  const uuid =
+    insertId === undefined
+      ? ctx.uuid('', raw.event, recordedId, ms, contentKey(props))
+      : ctx.uuid(insertId, raw.event, recordedId, ms)
   const identity = identityEvent(raw.event, props, distinctId)
   if (identity && 'invalid' in identity) return ctx.reject('invalid_identity_event', identity.invalid)
   // Raw export is not deduplicated; a repeat is always in the same window (same day).

@@ -125,7 +125,7 @@ describe('export against the fake Mixpanel', () => {
     expect(new Set(eventIds(events))).toEqual(expectedIds(f))
   })
 
-  it('names an event alike before and after Mixpanel re-keys it to its user: no duplicate across imports', async () => {
+  it('keeps an event’s uuid before and after Mixpanel re-keys it to its user (its distinct_id changes)', async () => {
     // Re-keyed at noon on 15 March: a morning import sees the merged rows under their device ids.
     const rekeyedAt = Date.parse('2024-03-15T12:00:00Z')
     const f = await start({ rekeyedAt }, Date.parse('2024-03-15T09:00:00Z'))

@@ -148,17 +148,18 @@ describe('transform: events', () => {
       { event: '$create_alias', properties: { time: T, distinct_id: 'anon-2', alias: 'u2' } },
       ctx,
     ) as PostHogEvent
+    // PostHog's direction: the user's id goes on, the earlier id is merged into it.
     expect(alias).toMatchObject({
       event: '$create_alias',
-      distinct_id: 'anon-2',
-      properties: { alias: 'u2' },
+      distinct_id: 'u2',
+      properties: { alias: 'anon-2' },
     })
     const merge = transformEvent(
       { event: '$merge', properties: { time: T, distinct_id: 'u3', $distinct_ids: ['u3', 'anon-3'] } },
       ctx,
     ) as PostHogEvent
     expect(merge).toMatchObject({
-      event: '$create_alias',
+      event: '$merge_dangerously',
       distinct_id: 'u3',
       properties: { alias: 'anon-3' },
     })
@@ -253,5 +254,44 @@ describe('transform: profiles', () => {
         $geoip_disable: true,
       },
     })
+  })
+})
+
+describe('transform: ids a client sent for a missing one, and rows without $insert_id', () => {
+  it('takes the device id when distinct_id is a placeholder, and links no placeholder user', () => {
+    const row = {
+      event: 'Opened',
+      properties: { time: T, distinct_id: 'undefined', $device_id: 'dev-5', $user_id: 'null' },
+    }
+    const out = transformEvent(row, transformContext(window)) as PostHogEvent
+    expect(out).toMatchObject({ event: 'Opened', distinct_id: 'dev-5' })
+    const none = { event: 'Opened', properties: { time: T, distinct_id: 'None' } }
+    expect(transformEvent(none, transformContext(window))).toMatchObject({
+      rejected: true,
+      code: 'missing_distinct_id',
+    })
+  })
+
+  it('keeps two rows without $insert_id in the same second apart, and collapses a row downloaded twice', () => {
+    const ctx = transformContext(window)
+    const purchase = (amount: number, processed: number) => ({
+      event: 'Purchase',
+      properties: { time: 1709374272, distinct_id: 'bob', amount, mp_processing_time_ms: processed },
+    })
+    const first = transformEvent(purchase(10, 1709374272100), ctx) as PostHogEvent
+    const second = transformEvent(purchase(25, 1709374272400), ctx) as PostHogEvent
+    expect(second).toMatchObject({ event: 'Purchase', properties: { amount: 25 } })
+    expect(first.uuid).not.toBe(second.uuid)
+    expect(transformEvent(purchase(10, 1709374272100), ctx)).toMatchObject({
+      filtered: true,
+      reason: 'duplicate_in_export',
+    })
+    // Re-keyed to its user later, the row keeps its uuid.
+    const rekeyed = purchase(10, 1709374272100)
+    const moved = {
+      ...rekeyed,
+      properties: { ...rekeyed.properties, distinct_id: 'user-bob', $distinct_id_before_identity: 'bob' },
+    }
+    expect((transformEvent(moved, transformContext(window)) as PostHogEvent).uuid).toBe(first.uuid)
   })
 })
