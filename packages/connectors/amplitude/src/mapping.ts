@@ -10,7 +10,7 @@ export const DEFAULT_EVENT_NAMES: Readonly<Record<string, string>> = {
   '[Amplitude] Element Changed': '$autocapture',
 }
 
-/** Filtered (counted, not imported) by default: PostHog computes sessions itself. */
+/** Filtered (counted, not imported) by default: markers of Amplitude's own; PostHog's sessions come from `$session_id`. */
 export const DEFAULT_DROPPED_EVENTS: readonly string[] = ['session_start', 'session_end']
 
 /** PostHog autocapture's `$event_type` for the two Amplitude autocapture events. */

@@ -16,6 +16,7 @@ export interface TransformOptions {
   identify: boolean
   setUserProperties: boolean
   groupIdentify: boolean
+  sessionIds: boolean
 }
 
 // Keyed by the job's config object; recomputed when the overrides object changes (once per partition).
@@ -45,6 +46,7 @@ export function transformOptions(ctx: TransformContext<AmplitudeConfig>): Transf
     identify: c.identify ?? true,
     setUserProperties: c.setUserProperties ?? true,
     groupIdentify: c.groupIdentify ?? true,
+    sessionIds: c.sessionIds ?? true,
   }
   cache.set(key, { overrides: ctx.mappingOverrides, options: resolved })
   return resolved

@@ -78,6 +78,12 @@ export const AmplitudeConfig = z.object({
     .boolean()
     .default(true)
     .describe('emit $groupidentify when an event carries new group properties'),
+  sessionIds: z
+    .boolean()
+    .default(true)
+    .describe(
+      "set PostHog's $session_id from Amplitude's session_id (a UUIDv7 at the session's start), so sessions, bounce rate and web analytics work on imported history",
+    ),
   pageSize: field(z.number().int().min(1).max(100_000).default(5000).describe('records per export page'), {
     hidden: true,
   }),

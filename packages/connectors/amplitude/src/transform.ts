@@ -16,6 +16,7 @@ import {
 import { type TransformOptions, transformOptions } from './options.js'
 import { groupKeys, groupUpdates, personUpdates } from './persons.js'
 import type { AmplitudeConfig, RawAmplitudeEvent } from './schema.js'
+import { sessionIdOf } from './session-id.js'
 
 export const IMPORT_SOURCE = 'amplitude'
 const TOP_LEVEL_FIELDS = Object.keys(TOP_LEVEL_PROPERTIES)
@@ -127,6 +128,10 @@ export function transformAmplitude(
     })
   }
   const props = eventProperties(raw, options)
+  if (options.sessionIds && props.$session_id === undefined) {
+    const session = sessionIdOf(raw.session_id, id(raw.device_id) ?? distinctId, timestamp, ctx)
+    if (session !== undefined) props.$session_id = session
+  }
   const groups = groupKeys(raw.groups)
   if (Object.keys(groups).length > 0) props.$groups = groups
   const isGroupIdentify = type === '$groupidentify'

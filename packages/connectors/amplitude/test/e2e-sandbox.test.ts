@@ -157,6 +157,15 @@ describe('end to end: fake Amplitude → ph-import → PostHog sandbox (real HTT
       $amplitude_id: row.amplitude_id,
       $amplitude_event_id: row.event_id,
       $amplitude_session_id: row.session_id,
+      // A UUIDv7 whose time is the session's start.
+      $session_id: expect.stringMatching(
+        new RegExp(
+          `^${Number(row.session_id)
+            .toString(16)
+            .padStart(12, '0')
+            .replace(/^(.{8})/, '$1-')}-7`,
+        ),
+      ),
       $amplitude_insert_id: row.$insert_id,
       $amplitude_project_id: row.app,
       $amplitude_platform: 'Web',
