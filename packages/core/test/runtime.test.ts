@@ -216,6 +216,40 @@ describe('runImport', () => {
       expect(text.includes('tok-SECRET-1234'), file).toBe(false)
     }
   })
+
+  it('keeps a secret an API or a transform echoes in its error out of the state, report and rejects', async () => {
+    const dir = tempDir()
+    // An API that names the key in its error body, for one day; a transform that puts it in its message.
+    const echoing = {
+      ...testSource,
+      async *export(ctx: Parameters<typeof testSource.export>[0]) {
+        if (ctx.partition.key === 'day-001')
+          throw new Error(`HTTP 503 upstream timeout for key ${ctx.config.token}`)
+        yield* testSource.export(ctx)
+      },
+      transform: (raw: { value: number }, ctx: TransformContext) => {
+        if (raw.value % 50 === 0)
+          throw new Error(`cannot sign with ${(ctx.config as { token: string }).token}`)
+        return testSource.transform(raw, ctx)
+      },
+    } as AnySource
+    const result = await runImport({
+      source: echoing,
+      config: { ...base, days: 2, perDay: 100 },
+      destination: createFileDestination({ path: path.join(dir, 'o.jsonl') }),
+      stateDir: dir,
+      rate: 1e6,
+      backoff: fast,
+    })
+    expect(result.status).toBe('incomplete')
+    expect(result.report.rejectsByCode).toMatchObject({ transform_error: 2 })
+    for (const file of ['state.json', 'report.json', 'rejects.jsonl']) {
+      const text = readFileSync(path.join(result.jobDir, file), 'utf8')
+      expect(text, file).toMatch(/\*\*\*/)
+      expect(text.includes('tok-SECRET-1234'), file).toBe(false)
+    }
+    expect(JSON.stringify(result).includes('tok-SECRET-1234')).toBe(false)
+  })
 })
 
 /** The event of record number `n` of the scripted sources below. */

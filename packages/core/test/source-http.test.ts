@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createSourceHttp } from '../src/runtime/http.js'
+import { classifySourceError, createSourceHttp } from '../src/runtime/http.js'
 
 /**
  * A server that answers each request after `holdMs` (or its `?hold=` ms), counting how many it holds at
@@ -129,5 +129,39 @@ describe('ctx.http: limits.concurrency', () => {
     for (const t of fake.times) {
       expect(fake.times.filter((u) => u >= t && u < t + 990).length).toBeLessThanOrEqual(2)
     }
+  })
+})
+
+describe('classifySourceError: what a failed page means', () => {
+  async function statusServer(status: number, headers: Record<string, string> = {}): Promise<string> {
+    const server = createServer((_req, res) => res.writeHead(status, headers).end('{"error":"no"}'))
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  }
+  const failure = async (url: string) => {
+    const { http } = createSourceHttp({})
+    return http.get(url).then(
+      () => expect.unreachable('the server fails'),
+      (e: unknown) => e as Error,
+    )
+  }
+
+  it('looks through a wrapper that keeps the HTTP error as its cause, and keeps its words', async () => {
+    const http401 = await failure(await statusServer(401))
+    const wrapped = new Error('listing page 3 failed', { cause: new Error('fetch', { cause: http401 }) })
+    const fatal = classifySourceError(wrapped, 'Pagerest API')
+    expect(fatal).toMatchObject({ kind: 'fatal', message: expect.stringMatching(/HTTP 401.*listing page 3/) })
+    const http429 = await failure(await statusServer(429, { 'retry-after': '7' }))
+    const limited = classifySourceError(new Error('page 4', { cause: http429 }), 'Pagerest API')
+    expect(limited).toMatchObject({ kind: 'retriable', rateLimited: true, retryAfterMs: 7000 })
+  })
+
+  it('honours Retry-After on a 503 as on a 429', async () => {
+    const unavailable = classifySourceError(
+      await failure(await statusServer(503, { 'retry-after': '3' })),
+      'API',
+    )
+    expect(unavailable).toMatchObject({ kind: 'retriable', rateLimited: false, retryAfterMs: 3000 })
   })
 })

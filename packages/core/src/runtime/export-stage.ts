@@ -17,6 +17,8 @@ export interface ExportStageOptions {
   clock: Clock
   /** Persist the job state (called at each checkpoint). */
   save(): Promise<void>
+  /** Removes secrets from text kept in the state: an API can echo a key in an error body. */
+  redact(text: string): string
   onRecords?(n: number): void
   onRetry?(error: PhImportError, attempt: number, delayMs: number): void
   /** Minimum time between mid-partition checkpoints. */
@@ -146,7 +148,7 @@ export async function exportPartition(p: PartitionState, opts: ExportStageOption
         })
       }
       if (p.export.attempts >= opts.backoff.maxAttempts) {
-        p.export = { ...p.export, status: 'failed', error: error.message }
+        p.export = { ...p.export, status: 'failed', error: opts.redact(error.message) }
         await opts.save()
         return { status: 'failed', error }
       }

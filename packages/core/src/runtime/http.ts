@@ -41,6 +41,16 @@ const RETRIABLE_CODES = new Set([
 export function classifySourceError(error: unknown, where: string): PhImportError {
   if (error instanceof PhImportError || (error instanceof Error && 'kind' in error))
     return error as PhImportError
+  // A connector that wraps the HTTP error (`new Error('page 3', { cause })`, as authoring.md asks) must not
+  // turn a 401 into ten retries or a 429 into a short backoff: the cause decides, the wrapper adds words.
+  const inner = httpCause(error)
+  if (inner !== undefined) {
+    const classified = classifySourceError(inner, where)
+    Object.defineProperty(classified, 'message', {
+      value: `${classified.message} (${(error as Error).message})`,
+    })
+    return classified
+  }
   if (error instanceof HTTPError) {
     const status = error.response.statusCode
     const body = String(error.response.body ?? '').slice(0, 300)
@@ -64,7 +74,12 @@ export function classifySourceError(error: unknown, where: string): PhImportErro
       })
     }
     if (status === 408 || status >= 500) {
-      return new RetriableError(`${where}: HTTP ${status} ${body}`.trim(), { cause: error })
+      // A 503 may say when to come back, as a 429 does.
+      const retryAfterMs = parseRetryAfter(error.response.headers['retry-after'])
+      return new RetriableError(`${where}: HTTP ${status} ${body}`.trim(), {
+        cause: error,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      })
     }
     return new FatalError(`${where}: HTTP ${status} ${body}`.trim(), { cause: error })
   }
@@ -75,6 +90,18 @@ export function classifySourceError(error: unknown, where: string): PhImportErro
   // Unknown failures (a truncated archive, a parser error on a cut stream) are retried a bounded
   // number of times; a bug will then fail the partition with its message rather than spin.
   return new RetriableError(`${where}: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+}
+
+/** The HTTP error a wrapper was given as its cause (a few levels deep), if it is not one itself. */
+function httpCause(error: unknown): HTTPError | RequestError | undefined {
+  if (error instanceof RequestError || !(error instanceof Error)) return undefined
+  let cause: unknown = error.cause
+  for (let depth = 0; depth < 5 && cause instanceof Error; depth++) {
+    if (cause instanceof PhImportError) return undefined
+    if (cause instanceof RequestError) return cause
+    cause = cause.cause
+  }
+  return undefined
 }
 
 export interface SourceHttpOptions {

@@ -198,6 +198,7 @@ export async function produce(deps: ProducerDeps): Promise<void> {
         backoff,
         clock,
         save,
+        redact,
         checkpointEveryMs: deps.exportCheckpointMs,
         reach: deps.reach,
         onRecords: (n) => {

@@ -1,7 +1,9 @@
+import { secretValues } from '../contracts/config.js'
 import type { EventHook } from '../contracts/mapping.js'
 import { type PostHogEvent, validateEvent } from '../contracts/posthog-event.js'
 import type { AnySource, TransformContext, TransformResult } from '../contracts/source.js'
 import { isFiltered, isRejection } from '../contracts/source.js'
+import { createRedactor } from '../util/redact.js'
 import { utcDay } from '../util/time.js'
 import type { emptyTransformCounts } from './state.js'
 import { applyHooks, bump, widen } from './transform-context.js'
@@ -62,6 +64,13 @@ export function recordStager(
   let { counts: t, out, rejects } = deps
   let lineNo = 0
   let tally = noOutcome()
+  // A thrown message can carry the config's secrets (a connector that puts its key in an error): made
+  // once, when a record first throws, from the config every stager (worker or not) has.
+  let redact: ((text: string) => string) | undefined
+  const thrown = (prefix: string, error: unknown) => {
+    redact ??= createRedactor(secretValues(source.config, (ctx.config ?? {}) as Record<string, unknown>))
+    return redact(`${prefix}: ${(error as Error)?.message ?? String(error)}`)
+  }
   // `record` is always the raw record (so rejects can be re-processed through the transform after a fix);
   // `event` is the invalid event when the validator refused one.
   const writeReject = (code: string, message: string, record: unknown, event?: unknown) => {
@@ -135,7 +144,7 @@ export function recordStager(
     try {
       result = source.transform(raw, ctx)
     } catch (error) {
-      return rejected(writeReject('transform_error', `transform threw: ${(error as Error).message}`, raw))
+      return rejected(writeReject('transform_error', thrown('transform threw', error), raw))
     }
     if (isRejection(result)) return rejected(writeReject(result.code, result.message, raw))
     if (isFiltered(result)) return filtered(result.reason)
@@ -144,8 +153,7 @@ export function recordStager(
       produced = applyHooks(Array.isArray(result) ? result : [result], hooks)
     } catch (error) {
       // A user's --transform that throws for some records: those are dead-lettered, the rest go on.
-      const message = `the --transform hook threw: ${(error as Error).message}`
-      return rejected(writeReject('transform_hook_error', message, raw))
+      return rejected(writeReject('transform_hook_error', thrown('the --transform hook threw', error), raw))
     }
     if (produced.length === 0)
       return filtered(Array.isArray(result) && result.length === 0 ? 'no_events' : 'mapping')
