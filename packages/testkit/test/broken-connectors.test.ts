@@ -1,7 +1,7 @@
 // Seeded mistakes: each broken variant of the template connector must fail the check named for it,
 // with a message that says what to fix. The checks are called as plain functions (runCheck).
 import { randomUUID } from 'node:crypto'
-import { type AnySource, type ExportContext, objectShape } from '@ph-import/core'
+import { type AnySource, type ExportContext, type ExportPage, objectShape } from '@ph-import/core'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
@@ -12,7 +12,7 @@ import {
   standardChecks,
 } from '../src/index.js'
 import acme from '../template/src/index.js'
-import { FAKE_ACME_API_KEY, startFakeAcme } from '../template/src/testing.js'
+import { FAKE_ACME_API_KEY, type FakeAcme, startFakeAcme } from '../template/src/testing.js'
 
 const good = acme as unknown as AnySource
 
@@ -21,6 +21,8 @@ function optionsFor(source: AnySource): ConformanceOptions {
     source,
     fake: () => startFakeAcme({ days: 3 }),
     config: (url) => ({ apiKey: FAKE_ACME_API_KEY, baseUrl: url, start: '2024-01-01', end: '2024-01-03' }),
+    // The range is the fake's three days: everything it holds.
+    expectedRecords: (_config, fake) => (fake as FakeAcme).events.length,
     // A stuck export fails after this long instead of the default 10 s.
     abortWithinMs: 2000,
   }
@@ -90,6 +92,59 @@ const broken: Record<string, { check: string; source: AnySource; says: RegExp }>
       },
     },
     says: /left out \d+ record\(s\) that come after it/,
+  },
+  'export drops the last page': {
+    check: 'export_is_complete',
+    source: {
+      ...good,
+      async *export(ctx) {
+        // The mistake: stopping when the API says there is no more, before yielding that last page.
+        for await (const page of good.export(ctx)) if (page.cursor !== undefined) yield page
+      },
+    },
+    says: /\d+ lost\. A page is left out: the last one/,
+  },
+  'export repeats the last page': {
+    check: 'export_is_complete',
+    source: {
+      ...good,
+      async *export(ctx) {
+        let last: ExportPage | undefined
+        for await (const page of good.export(ctx)) {
+          last = page
+          yield page
+        }
+        // The mistake: the final request repeated, its records yielded again.
+        if (last !== undefined) yield { records: last.records ?? [] }
+      },
+    },
+    says: /read twice\. A page is repeated/,
+  },
+  'pages without a cursor, cursor declared': {
+    check: 'export_continues_from_cursor',
+    source: {
+      ...good,
+      async *export(ctx) {
+        for await (const page of good.export(ctx)) yield { records: page.records ?? [] }
+      },
+    },
+    says: /no page of the sampled partitions .* carried a cursor/,
+  },
+  'export swallows 5xx and cut responses': {
+    check: 'transient_failures_recovered',
+    source: {
+      ...good,
+      async *export(ctx) {
+        try {
+          yield* good.export(ctx)
+        } catch (error) {
+          // The mistake: a failed or cut response taken for the end of the day's data.
+          const status = (error as { response?: { statusCode?: number } }).response?.statusCode
+          if (status !== undefined && status < 500) throw error
+        }
+      },
+    },
+    says: /loaded \d+ of the \d+ events a clean run loads/,
   },
   'secret logged': {
     check: 'secrets_stay_hidden',

@@ -75,7 +75,7 @@ describe('scaffoldConnector', () => {
     const tests = await node([bin('vitest/vitest.mjs'), 'run', '--reporter=verbose'], pkg)
     // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping terminal colours
     const summary = `${tests.stdout}${tests.stderr}`.replace(/\u001b\[[0-9;]*m/g, '')
-    expect(summary).toMatch(/Tests\s+\S*\s*16 passed/)
+    expect(summary).toMatch(/Tests\s+\S*\s*18 passed/)
     expect(summary).toContain('resume_after_crash')
 
     const packed = await run('npm', ['pack', '--json', '--pack-destination', tmp], {

@@ -12,14 +12,30 @@ function hourStart(value: unknown): number {
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]))
 }
 
-/** The suite's fault knobs on top of the fake's own: 429s counted from the next request, revoked keys. */
+/**
+ * The suite's fault knobs on top of the fake's own: 429s counted from the next request, revoked keys, and
+ * the fake's per-window faults for 5xx and cut downloads (its counters restarted, so each window's next
+ * request answers 503 and its next download is cut: the suite's "next requests", window by window).
+ */
 function faultsOf(fake: FakeAmplitude): ConformanceFaults {
   const { secretKey } = fake
   return {
     rateLimitNext: (count, retryAfterSeconds) =>
       fake.set({ rateLimit: { after: fake.requests().length, count, retryAfterSeconds } }),
     failAuth: (status = 401) => fake.set({ authFailureStatus: status, secretKey: `${secretKey}-revoked` }),
-    clear: () => fake.set({ rateLimit: undefined, authFailureStatus: undefined, secretKey }),
+    serverErrorNext: (count) => {
+      fake.reset()
+      fake.set({ serverErrorsFirst: Math.min(count, 1) })
+    },
+    resetNext: (count) => fake.set({ resetFirst: Math.min(count, 1) }),
+    clear: () =>
+      fake.set({
+        rateLimit: undefined,
+        authFailureStatus: undefined,
+        serverErrorsFirst: undefined,
+        resetFirst: undefined,
+        secretKey,
+      }),
   }
 }
 
@@ -45,6 +61,12 @@ runConformance({
     const fake = fakes.get(url)
     if (!fake) throw new Error(`no fake at ${url}`)
     return { ...fakeConfig(fake), pageSize: 40 }
+  },
+  // The config's days, 1 to 3 March, hold every row the fake generated.
+  expectedRecords: (_config, handle) => {
+    const fake = fakes.get(handle?.url ?? '')
+    if (!fake) throw new Error('no fake')
+    return fake.exportable('20240301T00', '20240303T23').length
   },
   // Partitions name inclusive upload hours (Amplitude's start/end parameters).
   coverage: (partitions) =>

@@ -35,6 +35,8 @@ const files = [writeCsv('a.csv', 1, ','), writeCsv('b.csv.gz', 2, ';', true), wr
 runConformance({
   source: csvSource,
   config: () => ({ files, types: { n: 'number' } }),
+  // Every row of the three files, the bad one of each included.
+  expectedRecords: () => files.length * (ROWS_PER_FILE + 1),
   invalidConfigs: [
     { files: [] },
     { files: [path.join(dir, 'missing-*.csv')] },

@@ -47,6 +47,8 @@ const files = [
 runConformance({
   source: jsonlSource,
   config: () => ({ files }),
+  // Every line of the three files, the broken one of each included.
+  expectedRecords: () => 2 * (LINES_PER_FILE + 1) + 301,
   invalidConfigs: [
     { files: [] },
     { files: [path.join(dir, 'missing-*.jsonl')] },

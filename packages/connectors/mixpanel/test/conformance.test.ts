@@ -29,6 +29,12 @@ runConformance({
     if (!fake) throw new Error(`no fake behind ${url}`)
     return { ...serviceAccountConfig(fake), baseUrl: url, end: '2024-03-09', windowDays: 3 }
   },
+  // The config covers the project's days: every row (the ones Mixpanel repeats too) and every profile.
+  expectedRecords: (_config, handle) => {
+    const project = fakes.get(handle?.url ?? '')?.project()
+    if (!project) throw new Error('no fake')
+    return project.rows.length + project.profiles.length
+  },
   // Mixpanel's from_date and to_date are both inclusive days (UTC here): a window ends at the next midnight.
   coverage: (partitions) =>
     partitions

@@ -11,7 +11,7 @@ import {
   sourceContext,
   UnparsableLine,
 } from './harness.js'
-import { type CheckEnv, type ConformanceCheck, ensure, fail } from './types.js'
+import { type CheckEnv, CheckSkipped, type ConformanceCheck, ensure, fail } from './types.js'
 
 /** The plan for the suite's config, and the first partitions the export and transform checks look at. */
 export async function samplePlan(env: CheckEnv) {
@@ -48,6 +48,33 @@ export const exportIsRepeatable: ConformanceCheck = {
       'the sampled partitions exported no records, so nothing was compared: give the fake data',
     )
     return `${sample.length} partitions, ${total} records, identical twice`
+  },
+}
+
+export const exportIsComplete: ConformanceCheck = {
+  name: 'export_is_complete',
+  description:
+    'a whole import reads exactly as many records as the fake holds for the range: no page lost, none read twice',
+  async run(env) {
+    const expected = env.options.expectedRecords
+    if (!expected)
+      throw new CheckSkipped(
+        'give runConformance `expectedRecords(config, fake)`, how many records the fake holds for the config, to check that no page is lost or repeated',
+      )
+    const { fake, config } = await env.setup()
+    const want = await expected(config, fake)
+    const run = await importOnce({ env, config, name: 'complete' })
+    ensure(run.result.status === 'done', `the import did not finish: ${describeRun(run)}`)
+    const read = run.result.report.records.read
+    if (read < want)
+      fail(
+        `read ${read} records where the fake holds ${want} for the range: ${want - read} lost. A page is left out: the last one (yield it before stopping), or those after the first (follow the cursor until the API says there are no more)`,
+      )
+    if (read > want)
+      fail(
+        `read ${read} records where the fake holds ${want} for the range: ${read - want} read twice. A page is repeated: the last one, or one fetched again with a stale cursor`,
+      )
+    return `${read} records, as many as the fake holds`
   },
 }
 

@@ -80,3 +80,43 @@ export const authFailureIsFatal: ConformanceCheck = {
     return `failed with: ${message.trim()}`
   },
 }
+
+export const transientFailuresRecovered: ConformanceCheck = {
+  name: 'transient_failures_recovered',
+  description:
+    'after 503s and downloads cut mid-body, the import still loads every event a clean run loads (no error is taken for the end of the data)',
+  requires: ['http'],
+  async run(env) {
+    const { faults, config } = await withFaults(env)
+    const { serverErrorNext, resetNext } = faults
+    if (!serverErrorNext || !resetNext)
+      throw new CheckSkipped(
+        'the fake has no serverErrorNext/resetNext fault knobs: build it on startLoopbackServer (its FaultController has them) or add them',
+      )
+    const clean = await importOnce({ env, config, name: 'clean' })
+    ensure(clean.result.status === 'done', `the clean run did not finish: ${describeRun(clean)}`)
+    const faulty = await importOnce({
+      env,
+      config,
+      name: 'transient-faults',
+      // Armed after planning, so they land on export requests: two 503s, then two cut responses.
+      onProgress: (e) => {
+        if (e.type === 'plan') {
+          serverErrorNext.call(faults, 2)
+          resetNext.call(faults, 2)
+        }
+      },
+    })
+    faults.clear()
+    const expected = new Set(clean.events.map((e) => e.uuid))
+    const got = new Set(faulty.events.map((e) => e.uuid))
+    const missing = [...expected].filter((u) => !got.has(u))
+    ensure(
+      missing.length === 0,
+      `after 503s and cut downloads the import loaded ${expected.size - missing.length} of the ${expected.size} events a clean run loads (${describeRun(faulty)}): let errors from ctx.http and from reading a response propagate; never treat a failed or cut response as the end of the data`,
+    )
+    ensure(faulty.result.status === 'done', `after the faults: ${describeRun(faulty)}`)
+    const retries = faulty.progress.filter((e) => e.type === 'retry').length
+    return `${retries} retries, then the same ${expected.size} events as a clean run`
+  },
+}

@@ -124,6 +124,8 @@ export const exportContinuesFromCursor: ConformanceCheck = {
   requires: ['cursor'],
   async run(env) {
     const { ctx, sample } = await samplePlan(env)
+    let pagesSeen = 0
+    let cursorsSeen = 0
     for (const [i, partition] of sample.entries()) {
       const scratchDir = path.join(env.tmp, `cursor-${i}`)
       await mkdir(scratchDir, { recursive: true })
@@ -131,6 +133,8 @@ export const exportContinuesFromCursor: ConformanceCheck = {
       for await (const page of env.source.export({ ...ctx, partition, cursor: undefined, scratchDir })) {
         pages.push({ records: pageRecords(page as ExportPage), cursor: (page as ExportPage).cursor })
       }
+      pagesSeen = Math.max(pagesSeen, pages.length)
+      cursorsSeen += pages.filter((p) => p.cursor !== undefined).length
       // The runtime resumes from the cursor of the last page it staged: take the first one with records after it.
       const k = pages.findIndex(
         (p, j) => p.cursor !== undefined && pages.slice(j + 1).some((q) => q.records.length > 0),
@@ -159,6 +163,11 @@ export const exportContinuesFromCursor: ConformanceCheck = {
         )
       return `partition ${partition.key}: from the cursor of page ${k + 1} of ${pages.length}, exactly the ${rest.length} records after it`
     }
+    // Declared, yet never given: a crash would restart every partition from its first page.
+    ensure(
+      pagesSeen < 2 || cursorsSeen > 0,
+      `capabilities.cursor is declared, but no page of the sampled partitions (up to ${pagesSeen} pages each) carried a cursor: yield { records, cursor } with every page that has more after it, or declare cursor: false`,
+    )
     throw new CheckSkipped(
       'no sampled partition exported two pages with a cursor between them: give the fake more records than one page (or a smaller page size)',
     )

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it } from 'vitest'
 import { configFieldsDescribed, configMarksSecrets, configRejectsInvalid } from './checks-config.js'
-import { eventsAreValid, exportIsRepeatable, uuidsAreStable } from './checks-data.js'
-import { authFailureIsFatal, retryAfterHonoured } from './checks-failures.js'
+import { eventsAreValid, exportIsComplete, exportIsRepeatable, uuidsAreStable } from './checks-data.js'
+import { authFailureIsFatal, retryAfterHonoured, transientFailuresRecovered } from './checks-failures.js'
 import { planCoversRange, planIsStable } from './checks-plan.js'
 import { abortStopsPromptly, exportContinuesFromCursor, resumeAfterCrash } from './checks-resume.js'
 import { secretsStayHidden } from './checks-secrets.js'
@@ -25,11 +25,13 @@ export const standardChecks: readonly ConformanceCheck[] = [
   planIsStable,
   planCoversRange,
   exportIsRepeatable,
+  exportIsComplete,
   eventsAreValid,
   uuidsAreStable,
   exportContinuesFromCursor,
   resumeAfterCrash,
   retryAfterHonoured,
+  transientFailuresRecovered,
   authFailureIsFatal,
   abortStopsPromptly,
   secretsStayHidden,

@@ -26,6 +26,12 @@ export interface ConformanceOptions {
   coverage?: (partitions: readonly Partition[]) => Array<readonly [string | number, string | number]>
   /** The [start, end) the plan must cover. Default: config `start`/`end`, a date-only `end` inclusive. */
   expectedRange?: (config: Record<string, unknown>) => readonly [number, number]
+  /**
+   * How many records a complete export of `config` yields: what the fake holds for its range, counted as the
+   * export yields them (rows, profiles, a row the API itself repeats). With it, `export_is_complete` fails a
+   * connector that loses or repeats a page; without it, that check is skipped.
+   */
+  expectedRecords?: (config: unknown, fake: FakeHandle | undefined) => number | Promise<number>
   /** Configs that must be refused (by the schema, or by plan() with a ConfigError). */
   invalidConfigs?: unknown[]
   /** Partitions exported by the export and transform checks (default 3). */

@@ -9,6 +9,10 @@ export interface ConformanceFaults {
   failAuth(status?: 401 | 403): void
   /** Optional: delay every response, so an abort lands while a request is in flight. */
   latency?(ms: number): void
+  /** Optional: the next `count` requests answer `status` (503 by default), as an API having a bad minute. */
+  serverErrorNext?(count: number, status?: number): void
+  /** Optional: the next `count` responses send part of their body, then the connection is reset. */
+  resetNext?(count: number): void
   /** Back to a healthy server. */
   clear(): void
 }
@@ -17,6 +21,8 @@ export interface ConformanceFaults {
 export interface FaultPlan {
   /** Requests numbered (after, after + count] answer 429 with Retry-After. */
   rateLimit?: { after: number; count?: number; retryAfterSeconds?: number }
+  /** Requests numbered (after, after + count] answer `status` (default 503). */
+  serverErrorsNext?: { after: number; count: number; status?: number }
   /** A seeded share of requests answers 5xx (`rate` in [0, 1]). */
   serverErrors?: { rate: number; status?: number; seed?: number | string }
   /** Milliseconds added before every response. */
@@ -75,6 +81,14 @@ export class FaultController implements ConformanceFaults {
     this.set({ latencyMs: ms })
   }
 
+  serverErrorNext(count: number, status = 503): void {
+    this.set({ serverErrorsNext: { after: this.count, count, status } })
+  }
+
+  resetNext(count: number): void {
+    this.set({ resetMidBody: { count } })
+  }
+
   clear(): void {
     this.plan = {}
   }
@@ -91,6 +105,12 @@ export class FaultController implements ConformanceFaults {
     if (rl && n > rl.after && n <= rl.after + (rl.count ?? Number.POSITIVE_INFINITY)) {
       sendJson(res, 429, { error: 'rate limited' }, { 'retry-after': String(rl.retryAfterSeconds ?? 1) })
       return { kind: 'handled', status: 429 }
+    }
+    const next = plan.serverErrorsNext
+    if (next && n > next.after && n <= next.after + next.count) {
+      const status = next.status ?? 503
+      sendJson(res, status, { error: 'server error (injected)' })
+      return { kind: 'handled', status }
     }
     if (plan.serverErrors && this.random() < plan.serverErrors.rate) {
       const status = plan.serverErrors.status ?? 503
@@ -141,7 +161,8 @@ export function cutResponseMidBody(res: ServerResponse, fraction: number): void 
     if (chunk !== undefined && typeof chunk !== 'function') chunks.push(toBuffer(chunk))
     const body = Buffer.concat(chunks)
     const cut = Math.max(1, Math.floor(body.length * fraction))
-    res.setHeader('content-length', String(body.length))
+    // A handler that called writeHead itself (a proxy copying upstream headers) has fixed its headers already.
+    if (!res.headersSent) res.setHeader('content-length', String(body.length))
     res.flushHeaders()
     res.socket?.write(body.subarray(0, Math.min(cut, body.length - 1)))
     res.socket?.destroy()
