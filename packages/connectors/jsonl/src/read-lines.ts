@@ -4,6 +4,12 @@ import type { ExportPage, JsonValue } from '@ph-import/core'
 import type { RawJsonlLine } from './schema.js'
 
 const PAGE = 5000
+/**
+ * A line longer than this is not read into memory: it is dead-lettered by its length. PostHog refuses an
+ * event over 1 MB anyway, and a file without newlines (a JSON array pretty-printed on one line, a binary
+ * file) would otherwise be held whole, then fail with "Invalid string length".
+ */
+export const MAX_LINE_BYTES = 16 * 1024 * 1024
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 function decode(bytes: Buffer): string | null {
@@ -28,6 +34,8 @@ export async function* readLinePages(
   let line = start.line
   let offset = start.offset
   let carry = Buffer.alloc(0)
+  // Bytes of an over-long line seen so far, while skipping to its end.
+  let skipping = 0
   let page: RawJsonlLine[] = []
   const emit = (bytes: Buffer) => {
     line++
@@ -36,11 +44,28 @@ export async function* readLinePages(
     if (trimmed.length > 0) page.push({ file: file.rel, fileId: file.fileId, line, text: decode(trimmed) })
   }
   const cursorNow = (): JsonValue | undefined => (file.gz ? undefined : { offset, line })
+  const emitTooLong = (bytes: number) => {
+    line++
+    offset += bytes + 1
+    page.push({ file: file.rel, fileId: file.fileId, line, text: null, tooLong: bytes })
+  }
   for await (const chunk of input) {
+    if (skipping > 0) {
+      const nl = chunk.indexOf(0x0a)
+      if (nl === -1) {
+        skipping += chunk.length
+        continue
+      }
+      emitTooLong(skipping + nl)
+      skipping = 0
+      carry = Buffer.from(chunk.subarray(nl + 1))
+      continue
+    }
     const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk
     let from = 0
     for (let nl = buf.indexOf(0x0a, from); nl !== -1; nl = buf.indexOf(0x0a, from)) {
-      emit(buf.subarray(from, nl))
+      if (nl - from > MAX_LINE_BYTES) emitTooLong(nl - from)
+      else emit(buf.subarray(from, nl))
       from = nl + 1
       if (page.length >= PAGE) {
         const c = cursorNow()
@@ -49,8 +74,15 @@ export async function* readLinePages(
       }
     }
     carry = Buffer.from(buf.subarray(from))
+    if (carry.length > MAX_LINE_BYTES) {
+      skipping = carry.length
+      carry = Buffer.alloc(0)
+    }
   }
-  if (carry.length > 0) {
+  if (skipping > 0) {
+    emitTooLong(skipping)
+    offset -= 1
+  } else if (carry.length > 0) {
     emit(carry)
     offset -= 1 // the last line had no newline
   }

@@ -10,6 +10,11 @@ export const jsonlRejectCodes: Readonly<Record<string, RejectAdvice>> = {
   invalid_timestamp: {
     remedy: 'config',
     advice:
-      'name the key holding the time with --timestamp-key; a date that does not exist is an input error',
+      'name the key holding the time with --timestamp-key; a date that does not exist, or a number that is no epoch after 1973 (an Excel serial date), is an input error',
+  },
+  line_too_long: {
+    remedy: 'input',
+    advice:
+      'write one event per line (JSON lines, not a pretty-printed or one-line JSON array), then import the file again',
   },
 }

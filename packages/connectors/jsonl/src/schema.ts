@@ -32,5 +32,7 @@ export const RawJsonlLine = z.object({
   fileId: z.string(),
   line: z.number(),
   text: z.string().nullable(),
+  /** Set for a line over the size limit instead of its text: its length in bytes. */
+  tooLong: z.number().optional(),
 })
 export type RawJsonlLine = z.infer<typeof RawJsonlLine>

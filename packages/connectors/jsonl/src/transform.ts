@@ -7,6 +7,7 @@ import {
   type TransformContext,
   type TransformResult,
 } from '@ph-import/core'
+import { quoteUnsafeIntegers } from './big-integers.js'
 import type { JsonlConfig, RawJsonlLine } from './schema.js'
 
 type Obj = Record<string, unknown>
@@ -17,12 +18,30 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?([zZ]
 /** Exactly what `toISOString()` prints: such values (most PostHog dumps) pass through unparsed. */
 const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
+/** Below this an epoch is before March 1973: a count, a 0 for "unknown" or an Excel serial date (44927), never a time. */
+const MIN_EPOCH_SECONDS = 100_000_000
+
+/**
+ * Epoch seconds or milliseconds (PostHog's rule: above 1e10 is ms), or microseconds and nanoseconds (BigQuery,
+ * GA4), which as milliseconds would be past the year 5000. Undefined for what cannot be an event's time.
+ */
+function epochToIso(value: number, digits = String(value)): string | undefined {
+  const ms = value >= 1e17 ? value / 1e6 : value >= 1e14 ? value / 1e3 : epochToMillis(value)
+  if (!Number.isFinite(ms) || ms < MIN_EPOCH_SECONDS * 1000) return undefined
+  const date = new Date(ms)
+  if (date.getUTCFullYear() > 9999) return undefined
+  const iso = date.toISOString()
+  // An integer in µs or ns keeps its digits below the millisecond (from the text: ns are beyond a double).
+  const sub = value >= 1e17 ? 9 : value >= 1e14 ? 6 : 0
+  return sub > 0 && /^\d+$/.test(digits) ? `${iso.slice(0, 20)}${digits.slice(-sub)}Z` : iso
+}
+
 function toTimestamp(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return new Date(epochToMillis(value)).toISOString()
+  if (typeof value === 'number' && Number.isFinite(value)) return epochToIso(value)
   if (typeof value !== 'string' || value.trim() === '') return undefined
   if (CANONICAL_ISO.test(value) && isIsoUtcTimestamp(value)) return value
   const trimmed = value.trim()
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return new Date(epochToMillis(Number(trimmed))).toISOString()
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return epochToIso(Number(trimmed), trimmed)
   // ISO 8601 only, as documented: Date.parse would also take "01/05/2024" (month first), "May 1, 2024"
   // or "-1" (2001), guessing where a wrong guess moves the event for good.
   if (!ISO_8601.test(trimmed)) return undefined
@@ -32,7 +51,11 @@ function toTimestamp(value: unknown): string | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(zoned)
   if (m && !isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3]))) return undefined
   const ms = Date.parse(zoned.replace(' ', 'T'))
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString()
+  if (Number.isNaN(ms)) return undefined
+  // Date keeps milliseconds; microseconds and nanoseconds are kept as written (zones move whole minutes).
+  const fraction = /\.(\d{4,9})/.exec(trimmed)?.[1]
+  const iso = new Date(ms).toISOString()
+  return fraction ? `${iso.slice(0, 20)}${fraction}Z` : iso
 }
 
 /** Date.parse rolls 2024-02-30 over into March; an impossible date must be refused instead. */
@@ -44,10 +67,15 @@ function isCalendarDate(year: number, month: number, day: number): boolean {
 /** One JSON line of a PostHog-shaped event → the event, keeping its uuid when it has a valid one. */
 export function transformLine(raw: RawJsonlLine, ctx: TransformContext<JsonlConfig>): TransformResult {
   const where = `${raw.file}:${raw.line}`
+  if (raw.tooLong !== undefined)
+    return ctx.reject(
+      'line_too_long',
+      `${where}: the line is ${raw.tooLong} bytes, over the 16 MiB a line may hold (PostHog refuses events over 1 MB): is the file JSON lines, one event per line?`,
+    )
   if (raw.text === null) return ctx.reject('invalid_utf8', `${where}: the line is not valid UTF-8`)
   let value: unknown
   try {
-    value = JSON.parse(raw.text)
+    value = JSON.parse(quoteUnsafeIntegers(raw.text))
   } catch (error) {
     return ctx.reject('unparsable_line', `${where}: not valid JSON (${(error as Error).message})`)
   }
@@ -79,7 +107,7 @@ export function transformLine(raw: RawJsonlLine, ctx: TransformContext<JsonlConf
       'invalid_timestamp',
       time === undefined || time === null || time === ''
         ? `${where}: "${keys.timestamp}" is missing`
-        : `${where}: "${keys.timestamp}" is ${JSON.stringify(time).slice(0, 60)}, not an ISO 8601 date or an epoch number`,
+        : `${where}: "${keys.timestamp}" is ${JSON.stringify(time).slice(0, 60)}, not an ISO 8601 date or an epoch number (seconds, ms, µs or ns) after 1973`,
     )
   // $set/$set_once may sit at the top level in capture payloads; PostHog's SDKs put them in properties.
   // Both places are kept, the top level winning per key, as capture merges them.

@@ -206,8 +206,88 @@ describe('timestamps', () => {
       /"timestamp" is 20240501, the day 2024-05-01 written without separators, not epoch seconds \(which would be 1970\): write it as 2024-05-01$/,
     )
     expect(messages[0]).toMatch(
-      /times\.jsonl:6: "timestamp" is "01\/05\/2024", not an ISO 8601 date or an epoch number$/,
+      /times\.jsonl:6: "timestamp" is "01\/05\/2024", not an ISO 8601 date or an epoch number/,
     )
+  })
+
+  it('reads µs and ns epochs and keeps sub-millisecond digits; an Excel serial date or a 0 is no time', async () => {
+    const dir = tmp()
+    const file = path.join(dir, 'precise.jsonl')
+    const values = [1714557600123456, '1714557600123456789', '2024-05-01T10:00:00.123456+02:00', 44927, 0]
+    writeFileSync(
+      file,
+      `${values.map((t, i) => JSON.stringify({ event: 'e', distinct_id: `u${i}`, timestamp: t })).join('\n')}\n`,
+    )
+    const out = path.join(dir, 'out.jsonl')
+    const r = await runImport({
+      source: jsonl,
+      config: { files: [file] },
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+    })
+    expect(lines<{ timestamp: string }>(out).map((e) => e.timestamp)).toEqual([
+      '2024-05-01T10:00:00.123456Z',
+      '2024-05-01T10:00:00.123456789Z',
+      '2024-05-01T08:00:00.123456Z',
+    ])
+    expect(r.report.rejectsByCode).toEqual({ invalid_timestamp: 2 })
+  })
+})
+
+describe('numbers beyond a double', () => {
+  it('keeps the digits of integers past 2^53 (warehouse INT64 ids), as strings: two users stay two', async () => {
+    const dir = tmp()
+    const file = path.join(dir, 'ids.jsonl')
+    writeFileSync(
+      file,
+      [
+        '{"event":"e","distinct_id":9007199254740993,"timestamp":1714557600,"properties":{"order":1152921504606846977,"n":12,"s":"id 9007199254740993","f":1.5e300}}',
+        '{"event":"e","distinct_id":9007199254740992,"timestamp":1714557600,"properties":{"list":[-9007199254740995,1]}}',
+      ].join('\n'),
+    )
+    const out = path.join(dir, 'out.jsonl')
+    await runImport({
+      source: jsonl,
+      config: { files: [file] },
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+    })
+    const events = lines<{ distinct_id: string; properties: Record<string, unknown> }>(out)
+    expect(events.map((e) => e.distinct_id)).toEqual(['9007199254740993', '9007199254740992'])
+    expect(events[0]?.properties).toMatchObject({
+      order: '1152921504606846977',
+      n: 12,
+      s: 'id 9007199254740993',
+      f: 1.5e300,
+    })
+    expect(events[1]?.properties.list).toEqual(['-9007199254740995', 1])
+  })
+})
+
+describe('a line too long to hold', () => {
+  it('is dead-lettered by its length, not read into memory, and the lines after it go on', async () => {
+    const dir = tmp()
+    const file = path.join(dir, 'long.jsonl')
+    const big = JSON.stringify({
+      event: 'e',
+      distinct_id: 'u',
+      timestamp: 1714557600,
+      blob: 'x'.repeat(17 * 1024 * 1024),
+    })
+    const ok = (i: number) => JSON.stringify({ event: 'e', distinct_id: `u${i}`, timestamp: 1714557600 })
+    writeFileSync(file, `${ok(1)}\n${big}\n${ok(2)}\n${big}`)
+    const out = path.join(dir, 'out.jsonl')
+    const r = await runImport({
+      source: jsonl,
+      config: { files: [file] },
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+    })
+    expect(lines<{ distinct_id: string }>(out).map((e) => e.distinct_id)).toEqual(['u1', 'u2'])
+    expect(r.report.rejectsByCode).toEqual({ line_too_long: 2 })
+    const rejects = lines<{ message: string }>(r.report.rejectsFile)
+    expect(rejects[0]?.message).toMatch(/long\.jsonl:2: the line is 17825\d\d\d bytes, over the 16 MiB/)
+    expect(rejects[1]?.message).toMatch(/long\.jsonl:4: /)
   })
 })
 
