@@ -23,7 +23,7 @@ describe("transform: Amplitude's session_id becomes PostHog's $session_id", () =
     const a = sessionOf(webPageView)
     expect(sessionOf({ ...webPageView, event_time: '2024-03-01 10:40:00.000000', uuid: undefined })).toBe(a)
     expect(sessionOf({ ...webPageView, device_id: 'another-device' })).not.toBe(a)
-    expect(sessionOf({ ...webPageView, session_id: webPageView.session_id + 1 })).not.toBe(a)
+    expect(sessionOf({ ...webPageView, session_id: Number(webPageView.session_id) + 1 })).not.toBe(a)
     expect(sessionOf(webPageView, transformContext({ identity: 'other-project' }))).not.toBe(a)
   })
 

@@ -136,6 +136,7 @@ export async function* exportFile(ctx: ExportContext<CsvConfig>): AsyncGenerator
     params.gzip,
     start,
     parse({ ...parserOptions(params.delimiter, ctx.config.maxRowBytes), bom: start === 0 }),
+    params.encoding,
   )
   const failures: CsvError[] = []
   parser.on('skip', (error: CsvError) => failures.push(error))

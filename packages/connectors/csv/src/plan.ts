@@ -5,6 +5,7 @@ import {
   detectDelimiter,
   gzipProblem,
   isGzipFile,
+  looksSingleByte,
   readHead,
   readHeader,
   utf16Encoding,
@@ -20,6 +21,8 @@ export interface FileParams {
   /** Content identity (size + hash of the first MiB): detects a file changed under a job. */
   fileId: string
   gzip: boolean
+  /** Text encoding; absent in jobs planned before it existed (UTF-8). */
+  encoding?: string
   delimiter: string
   columns: string[]
   dataOffset: number
@@ -74,17 +77,25 @@ export async function planFiles(ctx: SourceContext<CsvConfig>): Promise<Partitio
       reading.catch((error: unknown) => {
         throw gzipProblem(error, name)
       })
-    const head = await named(readHead(file, gzip))
+    const head = await named(readHead(file, gzip, undefined, config.encoding))
     const utf16 = utf16Encoding(head)
     if (utf16)
       throw new ConfigError(`${name} is ${utf16} text, not UTF-8`, {
         hint: 'save it as "CSV UTF-8" (Excel) or convert it: iconv -f UTF-16 -t UTF-8 <file> > <file>.utf8.csv',
       })
+    // Read as UTF-8, every row with an accent would be dead-lettered (invalid_utf8) and the import end "done".
+    if (config.encoding === 'utf-8' && looksSingleByte(head))
+      throw new ConfigError(
+        `${name} is not UTF-8: its accented letters are single bytes (Windows-1252 or Latin-1 text)`,
+        {
+          hint: 'pass --encoding windows-1252 (what Excel saves as "CSV" on Windows), or save the file as "CSV UTF-8"',
+        },
+      )
     const delimiter =
       config.delimiter === 'auto' ? detectDelimiter(head, file) : normalizeDelimiter(config.delimiter)
     const header = config.columns
       ? { columns: config.columns, dataOffset: bomLength(head), dataLine: 0, renamed: [] }
-      : await named(readHeader(file, gzip, delimiter, config.maxRowBytes))
+      : await named(readHeader(file, gzip, delimiter, config.maxRowBytes, config.encoding))
     if (!header) {
       ctx.warn(`${name} is empty: skipped`)
       continue
@@ -116,6 +127,7 @@ export async function planFiles(ctx: SourceContext<CsvConfig>): Promise<Partitio
       name,
       fileId: await fileIdentity(file),
       gzip,
+      ...(config.encoding === 'utf-8' ? {} : { encoding: config.encoding }),
       delimiter,
       columns: header.columns,
       dataOffset: header.dataOffset,

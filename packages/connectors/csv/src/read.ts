@@ -49,17 +49,37 @@ function skipBytes(count: number): Transform {
   })
 }
 
+/** A single-byte encoding's text as UTF-8: what the parser, the offsets and the staged rows are in. */
+function toUtf8(encoding: string): Transform {
+  const decoder = new TextDecoder(encoding)
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      done(null, Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8'))
+    },
+    flush(done) {
+      const rest = decoder.decode()
+      done(null, rest === '' ? undefined : Buffer.from(rest, 'utf8'))
+    },
+  })
+}
+
 /**
- * The file's decoded bytes from `offset` on, as a list of streams to pipe in order. A plain file seeks;
- * a gzip stream cannot, so it is decompressed from the start and the first `offset` bytes dropped
- * (CPU only: nothing before the offset is parsed or staged again).
+ * The file's decoded bytes from `offset` on, as a list of streams to pipe in order. A plain UTF-8 file
+ * seeks; a gzip stream cannot, nor can text in another encoding (offsets count its UTF-8 bytes), so those
+ * are decoded from the start and the first `offset` bytes dropped (CPU only: nothing before the offset
+ * is parsed or staged again).
  */
-function decodedStreams(file: string, gzip: boolean, offset: number): Array<Readable | Transform> {
-  if (!gzip) return [createReadStream(file, { start: offset, highWaterMark: READ_CHUNK })]
-  const streams: Array<Readable | Transform> = [
-    createReadStream(file, { highWaterMark: READ_CHUNK }),
-    createGunzip({ chunkSize: 64 * 1024 }),
-  ]
+function decodedStreams(
+  file: string,
+  gzip: boolean,
+  offset: number,
+  encoding: string,
+): Array<Readable | Transform> {
+  const utf8 = encoding === 'utf-8'
+  if (!gzip && utf8) return [createReadStream(file, { start: offset, highWaterMark: READ_CHUNK })]
+  const streams: Array<Readable | Transform> = [createReadStream(file, { highWaterMark: READ_CHUNK })]
+  if (gzip) streams.push(createGunzip({ chunkSize: 64 * 1024 }))
+  if (!utf8) streams.push(toUtf8(encoding))
   if (offset > 0) streams.push(skipBytes(offset))
   return streams
 }
@@ -69,14 +89,31 @@ function decodedStreams(file: string, gzip: boolean, offset: number): Array<Read
  * error reaches the consumer of `tail` instead of leaving it waiting, and an early `break` by the
  * consumer closes the file.
  */
-export function openDecoded<T extends Transform>(file: string, gzip: boolean, offset: number, tail: T): T {
+export function openDecoded<T extends Transform>(
+  file: string,
+  gzip: boolean,
+  offset: number,
+  tail: T,
+  encoding = 'utf-8',
+): T {
   // The callback only swallows the error here: it is re-raised to whoever iterates `tail`.
-  return pipeline([...decodedStreams(file, gzip, offset), tail], () => {}) as T
+  return pipeline([...decodedStreams(file, gzip, offset, encoding), tail], () => {}) as T
 }
 
 /** The first `max` decoded bytes (fewer for a short file). */
-export async function readHead(file: string, gzip: boolean, max = 64 * 1024): Promise<Buffer> {
-  const stream = openDecoded(file, gzip, 0, new Transform({ transform: (c, _e, done) => done(null, c) }))
+export async function readHead(
+  file: string,
+  gzip: boolean,
+  max = 64 * 1024,
+  encoding = 'utf-8',
+): Promise<Buffer> {
+  const stream = openDecoded(
+    file,
+    gzip,
+    0,
+    new Transform({ transform: (c, _e, done) => done(null, c) }),
+    encoding,
+  )
   const chunks: Buffer[] = []
   let size = 0
   try {
@@ -89,6 +126,22 @@ export async function readHead(file: string, gzip: boolean, max = 64 * 1024): Pr
     stream.destroy()
   }
   return Buffer.concat(chunks).subarray(0, max)
+}
+
+/**
+ * Whether a UTF-8 file's head is text in a single-byte encoding instead: bytes that are not UTF-8 and not
+ * one character that is (Excel's "CSV" on Windows: `Ren\xE9` for René). A file mixing both is UTF-8 with
+ * a few broken bytes: those rows are dead-lettered, and the rest imported.
+ */
+export function looksSingleByte(head: Buffer): boolean {
+  // A multi-byte character cut at the end of the head is not a broken one.
+  const text = new TextDecoder('utf-8').decode(head.subarray(0, Math.max(0, head.length - 3)))
+  let broken = 0
+  for (const ch of text) {
+    if (ch === '\uFFFD') broken++
+    else if (ch.charCodeAt(0) > 0x7f && ch !== '\uFEFF') return false
+  }
+  return broken > 0
 }
 
 /**
@@ -206,8 +259,15 @@ export async function readHeader(
   gzip: boolean,
   delimiter: string,
   maxRowBytes: number,
+  encoding = 'utf-8',
 ): Promise<Header | undefined> {
-  const parser = openDecoded(file, gzip, 0, parse({ ...parserOptions(delimiter, maxRowBytes), bom: true }))
+  const parser = openDecoded(
+    file,
+    gzip,
+    0,
+    parse({ ...parserOptions(delimiter, maxRowBytes), bom: true }),
+    encoding,
+  )
   try {
     for await (const item of parser as AsyncIterable<ParsedRecord>) {
       const { columns, renamed } = uniqueColumns(item.record)

@@ -24,6 +24,11 @@ export const csvRejectCodes: Readonly<Record<string, RejectAdvice>> = {
     remedy: 'input',
     advice: 'quote values that hold the delimiter, or check --delimiter; then import the file again',
   },
+  invalid_utf8: {
+    remedy: 'input',
+    advice:
+      'a file saved in another encoding: import it again with --encoding windows-1252 (Excel "CSV") or iso-8859-15; otherwise repair the bytes',
+  },
   unclosed_quote: {
     remedy: 'input',
     advice: 'close the quote the message points to, then import the file again',

@@ -92,6 +92,12 @@ export const CsvConfig = z.object({
     .describe(
       'explicit timestamp format, tokens YYYY MM M DD D HH H hh h mm ss S… A Z, e.g. "DD/MM/YYYY HH:mm:ss.SSS"',
     ),
+  encoding: z
+    .enum(['utf-8', 'windows-1252', 'iso-8859-15'])
+    .default('utf-8')
+    .describe(
+      'text encoding of the files: utf-8, windows-1252 (what Excel saves as "CSV" on Windows; also for Latin-1) or iso-8859-15',
+    ),
   delimiter: z
     .string()
     .min(1)

@@ -56,25 +56,42 @@ function pad(n: number): string {
   return String(n).padStart(2, '0')
 }
 
-/** Epoch seconds or milliseconds (PostHog's rule: above 1e10 is ms), keeping any fraction digits. */
+/** Below this an epoch is before March 1973: a count, a 0 for "unknown" or an Excel serial date (44927). */
+const MIN_EPOCH_SECONDS = 100_000_000
+
+/**
+ * Epoch seconds or milliseconds (PostHog's rule: above 1e10 is ms), or microseconds (above 1e14) and
+ * nanoseconds (above 1e17), which as milliseconds would be past the year 5000; every digit below the second
+ * is kept, read from the text (nanoseconds are beyond a double).
+ */
 export function parseEpoch(value: string): ParsedTimestamp | undefined {
   const m = EPOCH_RE.exec(value)
   if (!m) return undefined
-  const whole = Number(m[1])
+  const digits = m[1] as string
+  const whole = Number(digits)
   const extra = m[2] ?? ''
   let seconds: number
   let fraction: string
-  if (whole > EPOCH_MS_THRESHOLD) {
+  if (whole >= 1e17) {
+    seconds = Number(digits.slice(0, -9))
+    fraction = digits.slice(-9)
+  } else if (whole >= 1e14) {
+    seconds = Number(digits.slice(0, -6))
+    fraction = digits.slice(-6) + extra
+  } else if (whole > EPOCH_MS_THRESHOLD) {
     seconds = Math.floor(whole / 1000)
     fraction = String(whole % 1000).padStart(3, '0') + extra
   } else {
     seconds = whole
     fraction = extra
   }
+  if (seconds < MIN_EPOCH_SECONDS)
+    return {
+      ok: false,
+      reason: `${value} as an epoch is ${new Date(seconds * 1000).toISOString().slice(0, 10)}, before 1973: no event time (an Excel serial date? a count?)`,
+    }
   const iso = withFraction(seconds * 1000, fraction.slice(0, 9))
-  return iso
-    ? { ok: true, iso }
-    : { ok: false, reason: `epoch ${value} is out of range (microsecond epochs are not supported)` }
+  return iso ? { ok: true, iso } : { ok: false, reason: `epoch ${value} is out of range` }
 }
 
 function parseIso(value: string, timezone: string): ParsedTimestamp | undefined {

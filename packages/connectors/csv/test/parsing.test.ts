@@ -185,6 +185,30 @@ describe('parsing real-world CSV', () => {
     })
   })
 
+  it('refuses Windows-1252 text read as UTF-8 by name, and reads it with --encoding windows-1252', async () => {
+    // What Excel saves as "CSV" on Windows: é, ü and € are one byte each.
+    const latin = (text: string) =>
+      Buffer.from([...text].map((c) => ({ é: 0xe9, ü: 0xfc, '€': 0x80 })[c] ?? c.charCodeAt(0)))
+    const text = `${HEADER},city,price\nsignup,René,${T},Zürich,5 €\nsignup,"Zoé ""Z""",${T},Genève,7 €\n`
+    await expect(importCsv(latin(text))).rejects.toMatchObject({
+      message: expect.stringMatching(/data\.csv is not UTF-8: its accented letters are single bytes/),
+      hint: expect.stringContaining('--encoding windows-1252'),
+    })
+    const { events, result } = await importCsv(latin(text), { encoding: 'windows-1252' })
+    expect(result.report.records).toMatchObject({ read: 2, rejected: 0 })
+    expect(events.map((e) => [e.distinct_id, e.properties.city, e.properties.price])).toEqual([
+      ['René', 'Zürich', '5 €'],
+      ['Zoé "Z"', 'Genève', '7 €'],
+    ])
+    // UTF-8 with one broken byte is UTF-8: that row is dead-lettered, the others imported.
+    const mixed = Buffer.concat([
+      Buffer.from(`${HEADER},city\na,Zoë,${T},Köln\nb,u2,${T},`),
+      Buffer.from([0xe9, 0x0a]),
+    ])
+    const broken = await importCsv(mixed)
+    expect(broken.result.report.rejectsByCode).toEqual({ invalid_utf8: 1 })
+  })
+
   it('warns about an empty file and a file without rows', async () => {
     const dir = writeFiles({ 'empty.csv': '', 'header-only.csv': `${HEADER}\n` })
     const { result, events } = await importFiles(dir, { files: ['*.csv'] })

@@ -41,14 +41,23 @@ describe('timestamps', () => {
     expect(iso('2024-03-01T10:20:30.123456789Z')).toBe('2024-03-01T10:20:30.123456789Z')
   })
 
-  it('epoch seconds and milliseconds (above 1e10 is milliseconds), fractions kept', () => {
+  it('epoch seconds, ms (above 1e10), µs (1e14) and ns (1e17), every fraction digit kept', () => {
     expect(iso('1709288430')).toBe('2024-03-01T10:20:30.000Z')
     expect(iso('1709288430123')).toBe('2024-03-01T10:20:30.123Z')
     expect(iso('1709288430.25')).toBe('2024-03-01T10:20:30.250Z')
     expect(iso('1709288430123.456')).toBe('2024-03-01T10:20:30.123456Z')
     expect(iso('10000000000')).toBe('2286-11-20T17:46:40.000Z')
-    expect(iso('10000000001')).toBe('1970-04-26T17:46:40.001Z')
-    expect(iso('1709288430123456')).toMatch(/^invalid: .*microsecond/)
+    expect(iso('1709288430123456')).toBe('2024-03-01T10:20:30.123456Z')
+    expect(iso('1709288430123456789')).toBe('2024-03-01T10:20:30.123456789Z')
+  })
+
+  it('an epoch before 1973 is no event time: an Excel serial date, a count, a 0', () => {
+    expect(iso('44927')).toBe(
+      'invalid: 44927 as an epoch is 1970-01-01, before 1973: no event time (an Excel serial date? a count?)',
+    )
+    expect(iso('0')).toMatch(/^invalid: 0 as an epoch is 1970-01-01/)
+    // Above 1e10 is milliseconds: 1970 again.
+    expect(iso('10000000001')).toMatch(/^invalid: 10000000001 as an epoch is 1970-04-26/)
   })
 
   it('a date written without separators is refused, not read as 1970 epoch seconds; its format reads it', () => {
@@ -56,8 +65,8 @@ describe('timestamps', () => {
       'invalid: 20240501 looks like the day 2024-05-01 written without separators, not epoch seconds (which would be 1970): give --timestamp-format YYYYMMDD',
     )
     expect(iso('20240501', { format: 'YYYYMMDD' })).toBe('2024-05-01T00:00:00.000Z')
-    // Eight digits that spell no day stay epoch seconds, as PostHog reads them.
-    expect(iso('20241340')).toBe('1970-08-23T06:35:40.000Z')
+    // Eight digits that spell no day are epoch seconds, as PostHog reads them: 1970, so no event time.
+    expect(iso('20241340')).toMatch(/^invalid: 20241340 as an epoch is 1970-08-23, before 1973/)
   })
 
   it('an explicit format: day-first, month-first 12-hour, month names, fractions, zones, literals', () => {

@@ -1,9 +1,9 @@
 import path from 'node:path'
-import { publicConfig } from '../contracts/config.js'
+import { objectShape, publicConfig } from '../contracts/config.js'
 import { FatalError } from '../contracts/errors.js'
 import type { MappingConfig } from '../contracts/mapping.js'
 import type { AnySource } from '../contracts/source.js'
-import { contentHash } from '../util/uuid.js'
+import { canonicalJson, contentHash } from '../util/uuid.js'
 
 const STORAGE_CODES: Record<string, string> = {
   ENOSPC: 'the disk is full',
@@ -38,6 +38,25 @@ export function storageOrUnknown(error: unknown, dir: string): FatalError {
   return new FatalError(String((error as Error)?.message ?? error), { cause: error })
 }
 
+/**
+ * The config without the fields left at their schema default: a connector that gains a field (with the
+ * default that keeps its old behaviour) must not give every existing job a new id, or re-running the same
+ * command after an upgrade would start over instead of resuming.
+ */
+function withoutDefaults(
+  schema: AnySource['config'],
+  config: Record<string, unknown>,
+): Record<string, unknown> {
+  const shape = objectShape(schema)
+  return Object.fromEntries(
+    Object.entries(config).filter(([key, value]) => {
+      const field = shape[key]
+      const fallback = field?.safeParse(undefined)
+      return !(fallback?.success && canonicalJson(fallback.data) === canonicalJson(value))
+    }),
+  )
+}
+
 export function jobIdFor(
   source: AnySource,
   config: Record<string, unknown>,
@@ -47,7 +66,7 @@ export function jobIdFor(
   transform?: string,
 ) {
   const identity = source.identity?.(config) ?? 'default'
-  const pub = publicConfig(source.config, config)
+  const pub = withoutDefaults(source.config, publicConfig(source.config, config))
   // The description is hashed too so a derived source (re-processing rejects) never resumes the original job.
   // Fields added later enter only when set, so the jobs of earlier versions keep their ids.
   const parts = {
