@@ -69,7 +69,15 @@ const EXIT_BY_STATUS: Record<string, number> = {
 /** 75 for giving up on what may pass (see EXIT), 1 for a failure a person must look at. */
 export function exitCodeFor(result: Pick<RunResult, 'status' | 'report'>): number {
   if (result.status === 'failed' && result.report.error?.transient) return EXIT.tempfail
+  // A job that rejected everything it read (a Latin-1 file, a CSV given to jsonl) sent nothing: a scheduler
+  // must not take that for a successful import.
+  if (result.status === 'done' && rejectedEverything(result.report)) return EXIT.failed
   return EXIT_BY_STATUS[result.status] ?? EXIT.failed
+}
+
+export function rejectedEverything(report: Pick<RunResult['report'], 'records'>): boolean {
+  const r = report.records
+  return r !== undefined && r.read > 0 && r.staged === 0 && r.rejected > 0
 }
 
 /**

@@ -34,6 +34,10 @@ export function formatReport(report: JobReport, extra: { outputFile?: string } =
   if (r.filtered > 0) lines.push(`  filtered    ${counts(report.filteredByReason)}`)
   const rejected = Object.values(report.rejectsByCode).reduce((a, b) => a + b, 0)
   if (rejected > 0) lines.push(`  rejected    ${counts(report.rejectsByCode)}`)
+  if (report.status === 'done' && r.read > 0 && r.staged === 0 && r.rejected > 0)
+    lines.push(
+      '  note        every record read was rejected, so nothing was sent (exit code 1): the reasons above say what to change',
+    )
   if (report.firstTimestamp)
     lines.push(`  time range  ${report.firstTimestamp} → ${report.lastTimestamp ?? report.firstTimestamp}`)
   if (!report.accounting.ok)
