@@ -25,11 +25,12 @@ describe('exit codes and messages', () => {
     expect(r.stdout).toMatch(/rate\s+not paced \(a dry run sends nothing\)/)
   })
 
-  it('0: a dry run whose every row is rejected names no events file, since none was written', async () => {
+  it('1: a dry run whose every row is rejected says nothing would be sent, and names no events file', async () => {
     await writeFile(path.join(dir, 'all-bad.csv'), 'event,distinct_id,timestamp\na,,2024-01-01T00:00:00Z\n')
     const r = await cli(['csv', '--files', 'all-bad.csv', '--dry-run'], { cwd: dir, env })
-    expect(r.code).toBe(0)
+    expect(r.code).toBe(1)
     expect(r.stdout).toMatch(/1 read, 0 staged/)
+    expect(r.stdout).toMatch(/every record read was rejected, so nothing was sent \(exit code 1\)/)
     expect(r.stdout).not.toMatch(/events file/)
   })
 
