@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises'
 import {
   type ExportContext,
   type ExportPage,
@@ -17,6 +18,35 @@ import {
   parserOptions,
 } from './read.js'
 import type { CsvConfig } from './schema.js'
+
+/** Whether a plain file's last byte is a line end (false for an empty file). */
+async function endsWithNewline(file: string): Promise<boolean> {
+  const handle = await open(file, 'r')
+  try {
+    const { size } = await handle.stat()
+    if (size === 0) return false
+    const byte = Buffer.alloc(1)
+    await handle.read(byte, 0, 1, size - 1)
+    return byte[0] === 0x0a || byte[0] === 0x0d
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Whether a quoted value that spans lines holds what looks like rows: a line after its first with all but
+ * one of a row's values (the last one's start closes the quote). The mark of a stray quote that swallowed
+ * the rows after it.
+ */
+function swallowsRows(record: readonly string[], delimiter: string, columns: number): boolean {
+  if (columns < 3) return false
+  for (const value of record) {
+    if (!value.includes('\n')) continue
+    for (const line of value.split('\n').slice(1))
+      if (line.split(delimiter).length >= columns - 1) return true
+  }
+  return false
+}
 
 /** The parser's records, with a gzip error on the way named after the file. */
 async function* named<T>(records: AsyncIterable<T>, name: string): AsyncIterable<T> {
@@ -161,6 +191,7 @@ export async function* exportFile(ctx: ExportContext<CsvConfig>): AsyncGenerator
         )
       }
       const unclosed = failure.code === 'CSV_QUOTE_NOT_CLOSED'
+      const through = firstLine + (counter(failure, 'lines') ?? 0) - doubleCounted
       page.push({
         file: params.name,
         fileId: params.fileId,
@@ -168,13 +199,16 @@ export async function* exportFile(ctx: ExportContext<CsvConfig>): AsyncGenerator
         error: {
           code: unclosed ? 'unclosed_quote' : 'unparsable_row',
           message: unclosed
-            ? `a quoted value opened on line ${line} is never closed; the rest of the file could not be read as rows`
+            ? `a quoted value opened on line ${line} is never closed: the ${Math.max(0, through - line)} line(s) after it, to the end of the file, were read into that value and none of them imported`
             : failure.message,
         },
       })
-      lastLine = firstLine + (counter(failure, 'lines') ?? 0) - doubleCounted
+      lastLine = through
     }
   }
+  let lastRow: CsvRow | undefined
+  let swallowing = 0
+  let firstSwallowing: number | undefined
 
   for await (const { record, info } of named(parser as AsyncIterable<ParsedRecord>, params.name)) {
     if (ctx.signal.aborted) return
@@ -186,6 +220,11 @@ export async function* exportFile(ctx: ExportContext<CsvConfig>): AsyncGenerator
     nextOffset = start + info.bytes
     if (isBlank(record)) continue
     const row = toRow(record, params, endLine - newlinesInside(record))
+    lastRow = row
+    if (swallowsRows(record, params.delimiter, params.columns.length)) {
+      swallowing++
+      firstSwallowing ??= row.line
+    }
     if (row.missing) {
       shortRows++
       firstShortLine ??= row.line
@@ -200,6 +239,30 @@ export async function* exportFile(ctx: ExportContext<CsvConfig>): AsyncGenerator
     }
   }
   takeFailures(undefined)
+  // A short last row with no line end is a file still being written (or cut): imported, it would stay a
+  // truncated event, and the complete row sent later a second one (its values, so its uuid, differ).
+  if (
+    lastRow?.missing &&
+    page.at(-1) === lastRow &&
+    !params.gzip &&
+    params.encoding === undefined &&
+    !(await endsWithNewline(params.path))
+  ) {
+    shortRows--
+    page[page.length - 1] = {
+      file: params.name,
+      fileId: params.fileId,
+      line: lastRow.line,
+      error: {
+        code: 'incomplete_last_row',
+        message: `the last line has ${params.columns.length - lastRow.missing} of ${params.columns.length} values and no line end: the file looks cut short or still being written`,
+      },
+    }
+  }
+  if (swallowing > 0)
+    ctx.warn(
+      `${params.name}: ${swallowing} row(s) hold a quoted value running over lines that look like whole rows (the first on line ${firstSwallowing}): a quote that is never closed where it should be merges the rows after it into one value; check that line`,
+    )
   // No cursor on the last page: it may hold parser failures past the last row's offset, and the
   // export's completion commits it anyway.
   if (page.length > 0) yield { records: page }

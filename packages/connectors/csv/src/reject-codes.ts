@@ -29,6 +29,10 @@ export const csvRejectCodes: Readonly<Record<string, RejectAdvice>> = {
     advice:
       'a file saved in another encoding: import it again with --encoding windows-1252 (Excel "CSV") or iso-8859-15; otherwise repair the bytes',
   },
+  incomplete_last_row: {
+    remedy: 'input',
+    advice: 'wait until the file is complete (or restore its last line), then import it again',
+  },
   unclosed_quote: {
     remedy: 'input',
     advice: 'close the quote the message points to, then import the file again',

@@ -143,6 +143,39 @@ describe('parsing real-world CSV', () => {
     expect(rejects[0]!.message).toContain('data.csv line 3')
   })
 
+  it('says how many lines a quote that is never closed swallowed', async () => {
+    const text = `${HEADER},note\na,u1,${T},fine\nb,u2,${T},"never closed\nc,u3,${T},lost\nd,u4,${T},lost\n`
+    const { rejects } = await importCsv(text)
+    expect(rejects[0]!.message).toMatch(
+      /line 3: a quoted value opened on line 3 is never closed: the 2 line\(s\) after it, to the end of the file, were read into that value and none of them imported/,
+    )
+  })
+
+  it('warns, naming the line, when a quoted value running over lines holds whole rows (a stray quote)', async () => {
+    const text = `${HEADER},size,note\nbuy,u1,${T},"12 inch,ok\nbuy,u2,${T},"15",fine\nbuy,u3,${T},17,ok\n`
+    const { events, result } = await importCsv(text)
+    // Read as the quoting says (u2's row is inside u1's value), but not silently.
+    expect(events.map((e) => e.distinct_id)).toEqual(['u1', 'u3'])
+    expect(result.report.warnings.join('\n')).toMatch(
+      /data\.csv: 1 row\(s\) hold a quoted value running over lines that look like whole rows \(the first on line 2\)/,
+    )
+    const multiline = await importCsv(`${HEADER},note\na,u1,${T},"two\nlines"\n`)
+    expect(multiline.result.report.warnings.join('\n')).not.toMatch(/whole rows/)
+  })
+
+  it('dead-letters a short last line without a line end (a file still being written), not a cut event', async () => {
+    const cut = await importCsv(`${HEADER},url\na,u1,${T},https://example.com/a\nb,u2,${T}`)
+    expect(cut.events.map((e) => e.distinct_id)).toEqual(['u1'])
+    expect(cut.rejects[0]).toMatchObject({ code: 'incomplete_last_row', record: { line: 3 } })
+    expect(cut.rejects[0]!.message).toMatch(/the last line has 3 of 4 values and no line end/)
+    // With its line end, a short row is the file's own: imported, with the short-row warning.
+    const short = await importCsv(`${HEADER},url\na,u1,${T},https://example.com/a\nb,u2,${T}\n`)
+    expect(short.events.map((e) => e.distinct_id)).toEqual(['u1', 'u2'])
+    // A complete last line without a line end is fine.
+    const whole = await importCsv(`${HEADER},url\na,u1,${T},https://example.com/a`)
+    expect(whole.events).toHaveLength(1)
+  })
+
   it('stops the file with a clear error when a row outgrows maxRowBytes', async () => {
     const text = `${HEADER},note\na,u1,${T},"${'x'.repeat(5000)}\n`
     const { result } = await importCsv(text, { maxRowBytes: 2048 })
