@@ -1,5 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Args, Flags } from '@oclif/core'
 import { ConfigError } from '@ph-import/core'
 import { BaseCommand } from '../../base-command.js'
@@ -13,6 +15,24 @@ function tarballName(packageName: string, version: string) {
 
 /** A shell word: quoted only when it has to be. */
 const shellWord = (s: string) => (/^[\w./:@=+-]+$/.test(s) ? s : JSON.stringify(s))
+
+/**
+ * The directory and version of an installed package (`@ph-import/core` in this checkout), found from the
+ * module it resolves to: its exports do not include package.json.
+ */
+function installedPackage(
+  specifier: string,
+  name: string,
+): { name: string; dir: string; version: string } | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.resolve(specifier)))
+  for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json')
+    if (!existsSync(manifest)) continue
+    const json = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string }
+    if (json.name === name) return { name, dir, version: json.version ?? '0.0.0' }
+  }
+  return undefined
+}
 
 /** oclif's plugin types, as a user would say them. */
 const ORIGIN: Record<string, string> = { core: 'bundled', user: 'installed', link: 'linked' }
@@ -57,9 +77,16 @@ export default class ConnectorsNew extends BaseCommand {
       version: string
     }
     const tarball = path.join(result.dir, tarballName(result.packageName, manifest.version))
+    // Not on the npm registry yet: `npm install` would 404 on them, so they are packed from this checkout.
+    const kit = [
+      installedPackage('@ph-import/core', '@ph-import/core'),
+      installedPackage('@ph-import/testkit/scaffold', '@ph-import/testkit'),
+    ].filter((p) => p !== undefined)
+    const tarballs = kit.map((p) => `./${tarballName(p.name, p.version)}`)
     const next = [
       `cd ${shellWord(path.relative(process.cwd(), result.dir) || '.')}`,
-      'npm install',
+      `npm pack --pack-destination . ${kit.map((p) => shellWord(p.dir)).join(' ')}`,
+      `npm install -D ${tarballs.join(' ')}`,
       'npm test',
       'npm pack',
       // Run from the package directory: a local tarball path is turned into an absolute file: spec.
@@ -76,11 +103,14 @@ export default class ConnectorsNew extends BaseCommand {
         '',
         'Next:',
         `  ${next[0]}`,
-        `  ${next[1]}          # @ph-import/core, @ph-import/testkit, zod, typescript, vitest`,
-        `  ${next[2]}             # the conformance suite against the fake API in src/fake-server.ts`,
-        `  ${next[3]}             # builds dist/ and writes ${path.basename(tarball)}`,
-        `  ${next[4]}`,
+        `  ${next[1]}`,
+        '      # @ph-import/core and @ph-import/testkit are not on the npm registry yet: packed from this checkout',
+        `  ${next[2]}`,
+        '      # with them, zod, typescript and vitest; once they are published, `npm install` alone does it',
+        `  ${next[3]}             # the conformance suite against the fake API in src/fake-server.ts`,
+        `  ${next[4]}             # builds dist/ and writes ${path.basename(tarball)}`,
         `  ${next[5]}`,
+        `  ${next[6]}`,
         '',
         'While developing, instead of pack + install:',
         `  npm run build && ${this.config.bin} plugins link .`,
