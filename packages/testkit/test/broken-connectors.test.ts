@@ -157,6 +157,18 @@ const broken: Record<string, { check: string; source: AnySource; says: RegExp }>
     },
     says: /a secret appears in: log debug/,
   },
+  'secret printed with console.log': {
+    check: 'secrets_stay_hidden',
+    source: {
+      ...good,
+      export: (ctx: ExportContext<unknown>) => {
+        // The mistake: console.* goes straight to the terminal, around the redacting ctx.logger.
+        console.log(`key=${(ctx.config as { apiKey: string }).apiKey}`)
+        return good.export(ctx)
+      },
+    },
+    says: /a secret appears in: console\.log \(log with ctx\.logger/,
+  },
   'swallowed 401': {
     check: 'auth_failure_is_fatal',
     source: {
@@ -234,6 +246,21 @@ describe('the suite catches seeded mistakes', () => {
       const result = await check(name, asLines)
       expect(result, name).toMatchObject({ status: 'pass' })
     }
+  })
+
+  it('a one-letter test key fails secrets_stay_hidden with what to use instead, not a list of false leaks', async () => {
+    const found = standardChecks.find((c) => c.name === 'secrets_stay_hidden')!
+    const result = await runCheck(found, {
+      ...optionsFor(good),
+      fake: () => startFakeAcme({ days: 3, apiKey: 'k' }),
+      config: (url) => ({ apiKey: 'k', baseUrl: url, start: '2024-01-01', end: '2024-01-03' }),
+    })
+    expect(result).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(
+        /too short to redact or to search for: give it a distinctive test value/,
+      ),
+    })
   })
 
   it('the unbroken connector passes the same checks', async () => {
