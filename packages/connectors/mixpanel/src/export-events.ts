@@ -4,6 +4,7 @@ import { StringDecoder } from 'node:string_decoder'
 import { createGunzip } from 'node:zlib'
 import { type ExportContext, type ExportPage, RetriableError, SplitPartition } from '@ph-import/core'
 import { authOf, exportUrl, mixpanelHttpError } from './api.js'
+import { LocalTimeHint } from './local-time-hint.js'
 import { splitWindow } from './plan.js'
 import type { MixpanelConfig, RawMixpanelRecord } from './schema.js'
 
@@ -78,6 +79,8 @@ export async function* exportEvents(
   let rest = ''
   let page: RawMixpanelRecord[] = []
   let count = 0
+  // Only a job that reads times as UTC can be wrong about them.
+  const hint = c.timezone === 'UTC' ? new LocalTimeHint() : undefined
   try {
     for await (const chunk of body) {
       // Split on \n only: Mixpanel values may hold \r or U+2028, which other splitters treat as breaks.
@@ -85,7 +88,9 @@ export async function* exportEvents(
       rest = lines.pop() ?? ''
       for (const line of lines) {
         const record = parseLine(line, where)
-        if (record) page.push(record)
+        if (!record) continue
+        if ('properties' in record) hint?.add(record.properties)
+        page.push(record)
       }
       if (page.length >= PAGE) {
         count += page.length
@@ -110,4 +115,6 @@ export async function* exportEvents(
   if (!response.complete)
     throw new RetriableError(`${where}: the response was cut short; retrying the window`)
   if (page.length > 0) yield { records: page }
+  const warning = hint?.warning()
+  if (warning) ctx.warn(warning)
 }
