@@ -114,7 +114,8 @@ export async function* exportEvents(
   if (last) page.push(last)
   if (!response.complete)
     throw new RetriableError(`${where}: the response was cut short; retrying the window`)
+  // Checked before the last page is handed over: the window then commits nothing.
+  const local = hint?.error(`${from}..${to}`)
+  if (local) throw local
   if (page.length > 0) yield { records: page }
-  const warning = hint?.warning()
-  if (warning) ctx.warn(warning)
 }

@@ -1,4 +1,4 @@
-import { epochToMillis } from '@ph-import/core'
+import { epochToMillis, FatalError } from '@ph-import/core'
 
 const HOUR_MS = 3_600_000
 /** How far from a whole hour Mixpanel's processing may lag and still count (latency, a queue). */
@@ -36,11 +36,20 @@ export class LocalTimeHint {
     return undefined
   }
 
-  /** The warning to give, if any: the same words for every window, so a job says it once. */
-  warning(): string | undefined {
+  /**
+   * The error that stops the job, if the sample shows local times: read as UTC, every event would land the
+   * zone's offset away, and sent so, stay there beside the right copy of a later import (other timestamp,
+   * other uuid). Thrown at the end of the first window's export, before any of it is sent.
+   */
+  error(window: string): FatalError | undefined {
     const offset = this.offsetHours()
     if (offset === undefined) return undefined
     const zone = `UTC${offset > 0 ? '+' : '−'}${Math.abs(offset)}`
-    return `Mixpanel's event times run ${Math.abs(offset)} h ${offset > 0 ? 'ahead of' : 'behind'} when Mixpanel processed the events (mp_processing_time_ms) for over ${SHARE * 100}% of the rows sampled: the project exports local times in a ${zone} zone (projects created before 2023 do). Without --timezone every event lands ${Math.abs(offset)} h off: stop, and run again with --timezone set to the project's time zone (Project settings), e.g. --timezone America/Los_Angeles`
+    return new FatalError(
+      `[mixpanel] export ${window}: the event times run ${Math.abs(offset)} h ${offset > 0 ? 'ahead of' : 'behind'} when Mixpanel processed the events (mp_processing_time_ms) for over ${SHARE * 100}% of the rows: the project exports local times, in a ${zone} zone (projects created before 2023 do), and read as UTC every event would land ${Math.abs(offset)} h off. Nothing of this window was sent`,
+      {
+        hint: "run again with --timezone set to the project's time zone (Project settings), e.g. --timezone America/Los_Angeles; if the project really keeps UTC, pass --timezone Etc/UTC to go on",
+      },
+    )
   }
 }
