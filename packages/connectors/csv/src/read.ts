@@ -129,19 +129,36 @@ export async function readHead(
 }
 
 /**
- * Whether a UTF-8 file's head is text in a single-byte encoding instead: bytes that are not UTF-8 and not
- * one character that is (Excel's "CSV" on Windows: `Ren\xE9` for René). A file mixing both is UTF-8 with
- * a few broken bytes: those rows are dead-lettered, and the rest imported.
+ * Whether a UTF-8 file's head is text in a single-byte encoding instead (Excel's "CSV" on Windows: `Ren\xE9`
+ * for René): bytes that are not UTF-8, no character that is, and the high bytes single letters among ASCII
+ * ones, as accents are. Binary garbage (control bytes, runs of high bytes) and UTF-8 with a few broken
+ * bytes are not: their rows are dead-lettered one by one, and the rest imported.
  */
 export function looksSingleByte(head: Buffer): boolean {
   // A multi-byte character cut at the end of the head is not a broken one.
   const text = new TextDecoder('utf-8').decode(head.subarray(0, Math.max(0, head.length - 3)))
-  let broken = 0
+  let broken = false
   for (const ch of text) {
-    if (ch === '\uFFFD') broken++
+    if (ch === '\uFFFD') broken = true
     else if (ch.charCodeAt(0) > 0x7f && ch !== '\uFEFF') return false
   }
-  return broken > 0
+  if (!broken) return false
+  // Text around an accent: printable ASCII, or the tab or line end a value ends at.
+  const printable = (b: number | undefined) =>
+    b !== undefined && ((b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d)
+  let runs = 0
+  let lone = 0
+  for (let i = 0; i < head.length; i++) {
+    const b = head[i] as number
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false
+    if (b < 0x80) continue
+    let end = i
+    while (end + 1 < head.length && (head[end + 1] as number) >= 0x80) end++
+    runs++
+    if (end === i && printable(head[i - 1]) && (printable(head[i + 1]) || i + 1 >= head.length)) lone++
+    i = end
+  }
+  return runs > 0 && lone >= runs * 0.9
 }
 
 /**

@@ -240,6 +240,12 @@ describe('parsing real-world CSV', () => {
     ])
     const broken = await importCsv(mixed)
     expect(broken.result.report.rejectsByCode).toEqual({ invalid_utf8: 1 })
+    // So is an ASCII file with a row of binary garbage (control bytes, runs of high bytes): not Latin-1.
+    const garbage = Buffer.concat([
+      Buffer.from(`${HEADER}\na,u1,${T}\n`),
+      Buffer.from([0x00, 0x9c, 0xff, 0x80, 0x0a]),
+    ])
+    expect((await importCsv(garbage)).result.report.rejectsByCode).toEqual({ invalid_utf8: 1 })
   })
 
   it('warns about an empty file and a file without rows', async () => {
