@@ -78,6 +78,7 @@ export const PERSON_CONTEXT_PROPERTIES: readonly string[] = [
   '$browser_version',
   '$device_type',
   '$geoip_country_name',
+  '$geoip_country_code',
   '$geoip_city_name',
   '$geoip_subdivision_1_name',
 ]

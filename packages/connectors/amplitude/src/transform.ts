@@ -7,6 +7,7 @@ import {
   type TransformContext,
   type TransformResult,
 } from '@ph-import/core'
+import { countryCode } from './country-code.js'
 import {
   AUTOCAPTURE_EVENT_TYPE,
   deviceProperties,
@@ -66,6 +67,10 @@ function eventProperties(raw: RawAmplitudeEvent, options: TransformOptions): Rec
     if (value !== undefined && value !== null && value !== '') props[TOP_LEVEL_NAMES[i] as string] = value
   }
   deviceProperties(raw, props)
+  if (props.$geoip_country_name !== undefined && props.$geoip_country_code === undefined) {
+    const code = countryCode(props.$geoip_country_name)
+    if (code !== undefined) props.$geoip_country_code = code
+  }
   const device_id = id(raw.device_id)
   if (device_id) props.$device_id = device_id
   const type = raw.event_type ?? ''

@@ -140,6 +140,7 @@ describe('end to end: fake Amplitude → ph-import → PostHog sandbox (real HTT
       $os: row.device_family,
       $device_type: 'Desktop',
       $geoip_country_name: row.country,
+      $geoip_country_code: expect.stringMatching(/^[A-Z]{2}$/),
       $geoip_city_name: row.city,
       $geoip_subdivision_1_name: row.region,
     }

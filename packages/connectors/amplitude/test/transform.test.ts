@@ -88,9 +88,12 @@ describe('transform: a logged-in web page view', () => {
       $os: 'Mac OS X',
       $device_type: 'Desktop',
       $geoip_country_name: 'Germany',
+      // What PostHog's world map and country breakdowns read; Amplitude gives only the name.
+      $geoip_country_code: 'DE',
       $geoip_city_name: 'Berlin',
       $geoip_subdivision_1_name: 'Berlin',
     })
+    expect(event?.properties.$geoip_country_code).toBe('DE')
     expect(event?.properties.$set_once).toEqual({
       $initial_referrer: 'https://www.google.com/',
       $initial_utm_source: 'newsletter',
