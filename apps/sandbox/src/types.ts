@@ -71,7 +71,8 @@ export interface SandboxPerson {
 }
 
 export interface IdentityLink {
-  kind: 'identify' | 'alias'
+  /** `$identify`, `$create_alias`, or `$merge_dangerously` (merged whatever the persons are). */
+  kind: 'identify' | 'alias' | 'merge'
   distinct_id: string
   /** `$anon_distinct_id` of an `$identify`, or `alias` of a `$create_alias`. */
   other_id: string
@@ -79,7 +80,23 @@ export interface IdentityLink {
   seq: number
 }
 
+/** A person as PostHog's merges make it: the ids it holds, and whether an identity event identified it. */
+export interface MergedPerson {
+  distinct_ids: string[]
+  identified: boolean
+}
+
+/** An identity event whose merge PostHog would refuse, and why. */
+export interface RefusedMerge extends IdentityLink {
+  reason: 'cannot_merge_already_identified' | 'illegal_distinct_id'
+}
+
 export interface PersonsView {
+  /** Properties per distinct id, and the ids each is linked with. */
   persons: SandboxPerson[]
   links: IdentityLink[]
+  /** Persons after PostHog's merge rules, applied in arrival order (`store/person-merges.ts`). */
+  merged: MergedPerson[]
+  /** The links whose merge PostHog would refuse. */
+  refused_merges: RefusedMerge[]
 }

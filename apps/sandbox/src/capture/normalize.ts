@@ -16,7 +16,7 @@ export interface PersonUpdate {
 }
 
 export interface IdentityLinkDraft {
-  kind: 'identify' | 'alias'
+  kind: 'identify' | 'alias' | 'merge'
   otherId: string
 }
 
@@ -67,7 +67,7 @@ function linkOf(name: string, properties: JsonObject): IdentityLinkDraft | undef
   const alias = properties.alias
   const isAlias = name === '$create_alias' || name === '$merge_dangerously'
   if (isAlias && (typeof alias === 'string' || typeof alias === 'number')) {
-    return { kind: 'alias', otherId: String(alias) }
+    return { kind: name === '$create_alias' ? 'alias' : 'merge', otherId: String(alias) }
   }
   return undefined
 }

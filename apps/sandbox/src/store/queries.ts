@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3'
 import { UNKNOWN_KEY_NOTE } from '../capture/errors.js'
 import type { FaultCounters, IdentityLink, PersonsView, SandboxPerson, SandboxStats } from '../types.js'
+import { mergePersons } from './person-merges.js'
 
 // Beyond this, PostHog's skew correction (ts = now + timestamp - sent_at) visibly moves events.
 const SKEW_WARNING_MS = 60_000
@@ -116,10 +117,15 @@ export function readPersons(db: Database, distinctId?: string): PersonsView {
     if (!right.linked_distinct_ids.includes(left.distinct_id))
       right.linked_distinct_ids.push(left.distinct_id)
   }
-  if (distinctId === undefined) return { persons: [...byId.values()], links }
+  const { groups, refused } = mergePersons(db)
+  if (distinctId === undefined)
+    return { persons: [...byId.values()], links, merged: groups, refused_merges: refused }
   const only = byId.get(distinctId)
+  const touches = (l: IdentityLink) => l.distinct_id === distinctId || l.other_id === distinctId
   return {
     persons: only ? [only] : [],
-    links: links.filter((l) => l.distinct_id === distinctId || l.other_id === distinctId),
+    links: links.filter(touches),
+    merged: groups.filter((g) => g.distinct_ids.includes(distinctId)),
+    refused_merges: refused.filter(touches),
   }
 }

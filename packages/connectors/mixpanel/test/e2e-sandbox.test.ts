@@ -161,3 +161,56 @@ describe('end to end: fake Mixpanel → ph-import → PostHog sandbox (real HTTP
     expect(person?.properties.email).toBe(pp.$email)
   })
 })
+
+describe('identity events as PostHog merges them (the sandbox applies its merge rules in arrival order)', () => {
+  it('an alias made after the user was identified elsewhere still merges: it is sent in PostHog’s direction', async () => {
+    const day = (d: number, h: number) => Date.UTC(2024, 2, d, h)
+    const rows: FakeEventRow[] = [
+      // The user signs up on one device first ($identify, Original ID Merge)…
+      {
+        event: '$identify',
+        utcMs: day(1, 9),
+        visibleAt: day(1, 9),
+        duplicate: false,
+        properties: { distinct_id: 'u42', $identified_id: 'u42', $anon_id: 'anon2', $insert_id: 'i1' },
+      },
+      // …and later, on another, the app calls mixpanel.alias('u42') from its anonymous id.
+      {
+        event: 'Landing',
+        utcMs: day(2, 10),
+        visibleAt: day(2, 10),
+        duplicate: false,
+        properties: { distinct_id: 'anon1', $insert_id: 'i2' },
+      },
+      {
+        event: '$create_alias',
+        utcMs: day(2, 11),
+        visibleAt: day(2, 11),
+        duplicate: false,
+        properties: { distinct_id: 'anon1', alias: 'u42', $insert_id: 'i3' },
+      },
+    ]
+    const identityFake = await startFakeMixpanel({
+      seed: 1,
+      projects: [{ from: '2024-03-01', to: '2024-03-03', rows, profiles: [] }],
+    })
+    const identitySandbox = await startSandbox({ port: 0, dataDir: ':memory:' })
+    try {
+      const destination = createPostHogDestination({ host: identitySandbox.url, apiKey: 'phc_sandbox' })
+      const { result } = await importInto(serviceAccountConfig(identityFake, { end: '2024-03-03' }), {
+        destination,
+      })
+      expect(result.status).toBe('done')
+      const persons = identitySandbox.persons()
+      expect(persons.refused_merges).toEqual([])
+      expect(persons.merged.find((p) => p.distinct_ids.includes('anon1'))?.distinct_ids).toEqual([
+        'anon1',
+        'anon2',
+        'u42',
+      ])
+    } finally {
+      await identitySandbox.close()
+      await identityFake.close()
+    }
+  })
+})
