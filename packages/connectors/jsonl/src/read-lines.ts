@@ -50,6 +50,7 @@ export async function* readLinePages(
     page.push({ file: file.rel, fileId: file.fileId, line, text: null, tooLong: bytes })
   }
   for await (const chunk of input) {
+    let buf: Buffer = chunk
     if (skipping > 0) {
       const nl = chunk.indexOf(0x0a)
       if (nl === -1) {
@@ -58,10 +59,9 @@ export async function* readLinePages(
       }
       emitTooLong(skipping + nl)
       skipping = 0
-      carry = Buffer.from(chunk.subarray(nl + 1))
-      continue
-    }
-    const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk
+      // The lines after it in this chunk are read as any others.
+      buf = chunk.subarray(nl + 1)
+    } else if (carry.length > 0) buf = Buffer.concat([carry, chunk])
     let from = 0
     for (let nl = buf.indexOf(0x0a, from); nl !== -1; nl = buf.indexOf(0x0a, from)) {
       if (nl - from > MAX_LINE_BYTES) emitTooLong(nl - from)

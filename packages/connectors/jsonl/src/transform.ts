@@ -30,10 +30,14 @@ function epochToIso(value: number, digits = String(value)): string | undefined {
   if (!Number.isFinite(ms) || ms < MIN_EPOCH_SECONDS * 1000) return undefined
   const date = new Date(ms)
   if (date.getUTCFullYear() > 9999) return undefined
-  const iso = date.toISOString()
-  // An integer in µs or ns keeps its digits below the millisecond (from the text: ns are beyond a double).
+  // An integer in µs or ns keeps its digits below the second, read from the text: ns are beyond a double,
+  // and dividing them rounds 12.999999999 s up to 13.
   const sub = value >= 1e17 ? 9 : value >= 1e14 ? 6 : 0
-  return sub > 0 && /^\d+$/.test(digits) ? `${iso.slice(0, 20)}${digits.slice(-sub)}Z` : iso
+  if (sub > 0 && /^\d+$/.test(digits)) {
+    const seconds = new Date(Number(digits.slice(0, -sub)) * 1000).toISOString().slice(0, 19)
+    return `${seconds}.${digits.slice(-sub)}Z`
+  }
+  return date.toISOString()
 }
 
 function toTimestamp(value: unknown): string | undefined {

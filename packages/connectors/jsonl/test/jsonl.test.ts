@@ -213,7 +213,14 @@ describe('timestamps', () => {
   it('reads µs and ns epochs and keeps sub-millisecond digits; an Excel serial date or a 0 is no time', async () => {
     const dir = tmp()
     const file = path.join(dir, 'precise.jsonl')
-    const values = [1714557600123456, '1714557600123456789', '2024-05-01T10:00:00.123456+02:00', 44927, 0]
+    const values = [
+      1714557600123456,
+      '1714557600123456789',
+      '2024-05-01T10:00:00.123456+02:00',
+      '1714557612999999999',
+      44927,
+      0,
+    ]
     writeFileSync(
       file,
       `${values.map((t, i) => JSON.stringify({ event: 'e', distinct_id: `u${i}`, timestamp: t })).join('\n')}\n`,
@@ -229,6 +236,8 @@ describe('timestamps', () => {
       '2024-05-01T10:00:00.123456Z',
       '2024-05-01T10:00:00.123456789Z',
       '2024-05-01T08:00:00.123456Z',
+      // Not rounded up to the next second.
+      '2024-05-01T10:00:12.999999999Z',
     ])
     expect(r.report.rejectsByCode).toEqual({ invalid_timestamp: 2 })
   })
@@ -275,7 +284,8 @@ describe('a line too long to hold', () => {
       blob: 'x'.repeat(17 * 1024 * 1024),
     })
     const ok = (i: number) => JSON.stringify({ event: 'e', distinct_id: `u${i}`, timestamp: 1714557600 })
-    writeFileSync(file, `${ok(1)}\n${big}\n${ok(2)}\n${big}`)
+    // The file's last chunk holds the end of a long line and the lines after it: those are read one by one.
+    writeFileSync(file, `${ok(1)}\n${big}\n${ok(2)}\n${ok(3)}\n${ok(4)}\n${big}\n${ok(5)}\n${ok(6)}`)
     const out = path.join(dir, 'out.jsonl')
     const r = await runImport({
       source: jsonl,
@@ -283,11 +293,18 @@ describe('a line too long to hold', () => {
       destination: createFileDestination({ path: out }),
       stateDir: dir,
     })
-    expect(lines<{ distinct_id: string }>(out).map((e) => e.distinct_id)).toEqual(['u1', 'u2'])
+    expect(lines<{ distinct_id: string }>(out).map((e) => e.distinct_id)).toEqual([
+      'u1',
+      'u2',
+      'u3',
+      'u4',
+      'u5',
+      'u6',
+    ])
     expect(r.report.rejectsByCode).toEqual({ line_too_long: 2 })
     const rejects = lines<{ message: string }>(r.report.rejectsFile)
     expect(rejects[0]?.message).toMatch(/long\.jsonl:2: the line is 17825\d\d\d bytes, over the 16 MiB/)
-    expect(rejects[1]?.message).toMatch(/long\.jsonl:4: /)
+    expect(rejects[1]?.message).toMatch(/long\.jsonl:6: /)
   })
 })
 
