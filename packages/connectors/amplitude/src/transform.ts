@@ -104,6 +104,11 @@ export function transformAmplitude(
     distinctId = personId(raw[field])
     if (distinctId) break
   }
+  // Only placeholders: the row keeps its id, and the validator dead-letters it naming it (illegal_distinct_id).
+  for (const field of options.distinctIdFrom) {
+    if (distinctId) break
+    distinctId = id(raw[field])
+  }
   if (!distinctId) {
     return ctx.reject('missing_distinct_id', `neither ${options.distinctIdFrom.join(' nor ')} is set`)
   }

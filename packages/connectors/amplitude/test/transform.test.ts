@@ -214,6 +214,16 @@ describe('transform: default rules', () => {
     }
   })
 
+  it('keeps a placeholder id when the row has nothing else, for the validator to name (illegal_distinct_id)', () => {
+    const out = eventsOf(
+      transformAmplitude(
+        { ...iosAnonymousPurchase, user_id: 'null', device_id: 'undefined' },
+        transformContext(),
+      ),
+    )
+    expect(out.at(-1)?.distinct_id).toBe('null')
+  })
+
   it('falls back to client_event_time, then server_received_time', () => {
     const ctx = transformContext()
     const a = { ...iosAnonymousPurchase, event_time: null, client_event_time: '2024-03-01 10:59:59.5' }

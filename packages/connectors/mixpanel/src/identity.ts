@@ -31,12 +31,20 @@ export function stripDevice(id: string): string {
  * device id.
  */
 export function resolveDistinctId(props: Record<string, unknown>): string | undefined {
-  const id = personId(props.distinct_id)
-  const before = personId(props.$distinct_id_before_identity)
+  // Only placeholders: the row keeps its id, and the validator dead-letters it naming it (illegal_distinct_id).
+  return resolveFrom(props, personId) ?? resolveFrom(props, str)
+}
+
+function resolveFrom(
+  props: Record<string, unknown>,
+  idOf: (value: unknown) => string | undefined,
+): string | undefined {
+  const id = idOf(props.distinct_id)
+  const before = idOf(props.$distinct_id_before_identity)
   const deviceLike = id === undefined || id.startsWith(DEVICE_PREFIX) || /^[A-Z0-9-]+$/.test(id)
   if (deviceLike && before !== undefined) return stripDevice(before)
-  if (id === undefined) return personId(props.$device_id)
-  if (id.startsWith(DEVICE_PREFIX)) return personId(props.$device_id) ?? stripDevice(id)
+  if (id === undefined) return idOf(props.$device_id)
+  if (id.startsWith(DEVICE_PREFIX)) return idOf(props.$device_id) ?? stripDevice(id)
   return id
 }
 

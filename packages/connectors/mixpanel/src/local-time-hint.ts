@@ -1,8 +1,11 @@
 import { epochToMillis, FatalError } from '@ph-import/core'
 
-const HOUR_MS = 3_600_000
-/** How far from a whole hour Mixpanel's processing may lag and still count (latency, a queue). */
-const SLACK_MS = 15 * 60_000
+const QUARTER_MS = 15 * 60_000
+/**
+ * How long after the zone's offset Mixpanel may process a live event and still count: local times are the
+ * offset plus seconds of latency, while a UTC project whose senders deliver late is spread over minutes.
+ */
+const LATE_MS = 2 * 60_000
 const SAMPLE = 2000
 const MIN_SAMPLE = 200
 const SHARE = 0.8
@@ -10,7 +13,7 @@ const SHARE = 0.8
 /**
  * Watches exported rows for the mark of a project that exports local times (projects created before 2023):
  * `time` is the wall clock in the project's zone, written as if it were UTC, while `mp_processing_time_ms`
- * is a real UTC instant, so nearly every row is the zone's offset, in whole hours, away from when Mixpanel
+ * is a real UTC instant, so nearly every row is the zone's offset (a whole number of quarter hours) plus seconds away from when Mixpanel
  * processed it. Rows sent to Mixpanel's import API long after they happened are scattered and do not count.
  */
 export class LocalTimeHint {
@@ -22,17 +25,18 @@ export class LocalTimeHint {
     const { time, mp_processing_time_ms: processed } = properties as Record<string, unknown>
     if (typeof time !== 'number' || typeof processed !== 'number') return
     const lag = processed - epochToMillis(time)
-    const hours = Math.round(lag / HOUR_MS)
+    // Zones are whole quarters of an hour off UTC (India +5:30, Nepal +5:45).
+    const quarters = Math.floor(lag / QUARTER_MS)
     this.sampled++
-    if (Math.abs(lag - hours * HOUR_MS) <= SLACK_MS)
-      this.byOffset.set(hours, (this.byOffset.get(hours) ?? 0) + 1)
+    if (lag - quarters * QUARTER_MS <= LATE_MS)
+      this.byOffset.set(quarters, (this.byOffset.get(quarters) ?? 0) + 1)
   }
 
-  /** The zone's offset from UTC in hours (-7 for Los Angeles in summer) when the sample shows one, else undefined. */
+  /** The zone's offset from UTC in hours (-7 for Los Angeles in summer, 5.5 for India) when the sample shows one. */
   offsetHours(): number | undefined {
     if (this.sampled < MIN_SAMPLE) return undefined
-    for (const [hours, count] of this.byOffset)
-      if (hours !== 0 && Math.abs(hours) <= 14 && count >= this.sampled * SHARE) return -hours
+    for (const [quarters, count] of this.byOffset)
+      if (quarters !== 0 && Math.abs(quarters) <= 56 && count >= this.sampled * SHARE) return -quarters / 4
     return undefined
   }
 

@@ -40,10 +40,10 @@ export function mapEventProperties(props: Record<string, unknown>): Record<strin
  * The key of a row without `$insert_id`. Mixpanel deduplicates only rows that carry one, so two rows without
  * it are two events even when their name, id and second agree (server-side tracking at whole seconds): their
  * properties tell them apart (`mp_processing_time_ms` at least), and a row downloaded twice is byte-identical.
- * The ids are left out, since Mixpanel re-keys merged rows to their user.
+ * The ids are left out, since Mixpanel re-keys merged rows to their user, and so is the mark it leaves then.
  */
 function contentKey(props: Record<string, unknown>): string {
-  const { distinct_id: _id, $distinct_id_before_identity: _before, ...rest } = props
+  const { distinct_id: _id, $distinct_id_before_identity: _before, $is_reshuffled: _mark, ...rest } = props
   return contentHash(rest)
 }
 
@@ -65,7 +65,7 @@ function timeOf(value: unknown): number | undefined {
 function identityEvent(
   name: string,
   props: Record<string, unknown>,
-  distinctId: string,
+  recordedId: string,
 ): { event: string; distinct_id: string; extra: Record<string, unknown> } | { invalid: string } | undefined {
   if (name === '$identify') {
     const identified = idString(props.$identified_id)
@@ -76,7 +76,12 @@ function identityEvent(
   if (name === '$create_alias') {
     const alias = idString(props.alias)
     if (!alias) return { invalid: '$create_alias row without alias' }
-    return { event: '$create_alias', distinct_id: stripDevice(alias), extra: { alias: distinctId } }
+    // The id the alias was made from, as recorded: a row re-keyed to its user names the user in distinct_id.
+    return {
+      event: '$create_alias',
+      distinct_id: stripDevice(alias),
+      extra: { alias: stripDevice(recordedId) },
+    }
   }
   if (name === '$merge') {
     const ids = Array.isArray(props.$distinct_ids) ? props.$distinct_ids.map(idString) : []
@@ -116,7 +121,7 @@ export function transformEvent(raw: unknown, ctx: TransformContext): TransformRe
     insertId === undefined
       ? ctx.uuid('', raw.event, recordedId, ms, contentKey(props))
       : ctx.uuid(insertId, raw.event, recordedId, ms)
-  const identity = identityEvent(raw.event, props, distinctId)
+  const identity = identityEvent(raw.event, props, recordedId || distinctId)
   if (identity && 'invalid' in identity) return ctx.reject('invalid_identity_event', identity.invalid)
   // Raw export is not deduplicated; a repeat is always in the same window (same day).
   if (!ctx.onceInPartition(uuid)) return ctx.filter('duplicate_in_export')

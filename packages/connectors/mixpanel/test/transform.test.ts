@@ -154,6 +154,15 @@ describe('transform: events', () => {
       distinct_id: 'u2',
       properties: { alias: 'anon-2' },
     })
+    // Re-keyed to the user, the row still names the id the alias was made from (not the user twice).
+    const rekeyedAlias = transformEvent(
+      {
+        event: '$create_alias',
+        properties: { time: T, distinct_id: 'u5', $distinct_id_before_identity: 'anon-5', alias: 'u5' },
+      },
+      ctx,
+    ) as PostHogEvent
+    expect(rekeyedAlias).toMatchObject({ distinct_id: 'u5', properties: { alias: 'anon-5' } })
     const merge = transformEvent(
       { event: '$merge', properties: { time: T, distinct_id: 'u3', $distinct_ids: ['u3', 'anon-3'] } },
       ctx,
@@ -265,11 +274,9 @@ describe('transform: ids a client sent for a missing one, and rows without $inse
     }
     const out = transformEvent(row, transformContext(window)) as PostHogEvent
     expect(out).toMatchObject({ event: 'Opened', distinct_id: 'dev-5' })
+    // Nothing but a placeholder: the row keeps it, and the validator dead-letters it by name (illegal_distinct_id).
     const none = { event: 'Opened', properties: { time: T, distinct_id: 'None' } }
-    expect(transformEvent(none, transformContext(window))).toMatchObject({
-      rejected: true,
-      code: 'missing_distinct_id',
-    })
+    expect(transformEvent(none, transformContext(window))).toMatchObject({ distinct_id: 'None' })
   })
 
   it('keeps two rows without $insert_id in the same second apart, and collapses a row downloaded twice', () => {
@@ -286,11 +293,16 @@ describe('transform: ids a client sent for a missing one, and rows without $inse
       filtered: true,
       reason: 'duplicate_in_export',
     })
-    // Re-keyed to its user later, the row keeps its uuid.
+    // Re-keyed to its user later (Mixpanel marks such rows), the row keeps its uuid.
     const rekeyed = purchase(10, 1709374272100)
     const moved = {
       ...rekeyed,
-      properties: { ...rekeyed.properties, distinct_id: 'user-bob', $distinct_id_before_identity: 'bob' },
+      properties: {
+        ...rekeyed.properties,
+        distinct_id: 'user-bob',
+        $distinct_id_before_identity: 'bob',
+        $is_reshuffled: true,
+      },
     }
     expect((transformEvent(moved, transformContext(window)) as PostHogEvent).uuid).toBe(first.uuid)
   })
