@@ -60,8 +60,9 @@ export function mergePersons(db: Database): { groups: MergedPerson[]; refused: R
       continue
     }
     const other = link.other_id
+    // A link to itself changes nothing: PostHog returns before marking the person identified.
     if (other === distinctId) {
-      ensure(distinctId).identified = true
+      ensure(distinctId)
       continue
     }
     if (illegal(distinctId) || illegal(other)) {
@@ -86,6 +87,8 @@ export function mergePersons(db: Database): { groups: MergedPerson[]; refused: R
     } else if (target === source) {
       target.identified = true
     } else if (source.identified && link.kind !== 'merge') {
+      // Refused, yet the distinct id's person is marked identified all the same (PostHog sets it first).
+      target.identified = true
       refused.push({ ...link, reason: 'cannot_merge_already_identified' })
     } else {
       for (const id of source.ids) {

@@ -99,7 +99,15 @@ describe('the PostHog key check before a job exports', () => {
       const stop = new AbortController()
       const checking = checkProjectKey({ ...base, signal: stop.signal })
       stop.abort(new Error('interrupted by the user'))
-      await expect(checking).rejects.toThrow('interrupted by the user')
+      expect(await checking).toEqual({ verdict: 'unverified', reason: 'the run was stopped' })
+      // Through the destination, the check waits its own 10 s, not a batch's 60 s timeout.
+      const destination = createPostHogDestination({ host, apiKey: 'phc_sandbox', timeoutMs: 600_000 })
+      const started = Date.now()
+      const stopLater = new AbortController()
+      const timer = setTimeout(() => stopLater.abort(new Error('stop')), 12_000)
+      await destination.check?.({ signal: stopLater.signal, debug: () => {} })
+      clearTimeout(timer)
+      expect(Date.now() - started).toBeLessThan(11_500)
     } finally {
       hanging.closeAllConnections()
       await new Promise((resolve) => hanging.close(resolve))

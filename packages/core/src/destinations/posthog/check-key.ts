@@ -44,7 +44,8 @@ export async function checkProjectKey(options: KeyCheckOptions): Promise<KeyChec
     })
     text = await response.text()
   } catch (error) {
-    if (options.signal.aborted) throw options.signal.reason
+    // Stopped (Ctrl-C): no answer, and the run that follows ends as interrupted, as any other stop does.
+    if (options.signal.aborted) return { verdict: 'unverified', reason: 'the run was stopped' }
     const reason = timeout.aborted ? 'no answer in time' : ((error as Error).cause as Error)?.message
     return { verdict: 'unverified', reason: options.redact(reason ?? String(error)) }
   }

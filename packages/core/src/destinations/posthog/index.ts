@@ -59,7 +59,13 @@ export function createPostHogDestination(
     ...(config.checkKey
       ? {
           check: async ({ signal, debug }) => {
-            const checked = await checkProjectKey({ ...transportOptions, signal })
+            const checked = await checkProjectKey({
+              host: transportOptions.host,
+              apiKey: transportOptions.apiKey,
+              where,
+              redact: transportOptions.redact,
+              signal,
+            })
             if (checked.verdict === 'unverified')
               debug(`could not check the project key with ${where} (${checked.reason}): capture will tell`)
           },
