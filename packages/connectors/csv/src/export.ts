@@ -39,7 +39,8 @@ async function endsWithNewline(file: string): Promise<boolean> {
  * the rows after it.
  */
 function swallowsRows(record: readonly string[], delimiter: string, columns: number): boolean {
-  if (columns < 3) return false
+  // With fewer columns, a note holding a comma on its second line would look the same.
+  if (columns < 4) return false
   for (const value of record) {
     if (!value.includes('\n')) continue
     for (const line of value.split('\n').slice(1))
@@ -243,6 +244,8 @@ export async function* exportFile(ctx: ExportContext<CsvConfig>): AsyncGenerator
   // truncated event, and the complete row sent later a second one (its values, so its uuid, differ).
   if (
     lastRow?.missing &&
+    // In a file of short rows, a short last one is like the others.
+    shortRows === 1 &&
     page.at(-1) === lastRow &&
     !params.gzip &&
     params.encoding === undefined &&

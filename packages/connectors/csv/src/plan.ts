@@ -5,6 +5,7 @@ import {
   detectDelimiter,
   gzipProblem,
   isGzipFile,
+  isUtf8Text,
   looksSingleByte,
   readHead,
   readHeader,
@@ -83,6 +84,14 @@ export async function planFiles(ctx: SourceContext<CsvConfig>): Promise<Partitio
       throw new ConfigError(`${name} is ${utf16} text, not UTF-8`, {
         hint: 'save it as "CSV UTF-8" (Excel) or convert it: iconv -f UTF-16 -t UTF-8 <file> > <file>.utf8.csv',
       })
+    // The other way round, a UTF-8 file read as Windows-1252 imports "RenÃ©" for René, with no error.
+    if (config.encoding !== 'utf-8' && isUtf8Text(await named(readHead(file, gzip))))
+      throw new ConfigError(
+        `${name} is UTF-8 text: read as ${config.encoding}, its accented letters would be garbled`,
+        {
+          hint: `leave out --encoding ${config.encoding} for this file (UTF-8 is the default)`,
+        },
+      )
     // Read as UTF-8, every row with an accent would be dead-lettered (invalid_utf8) and the import end "done".
     if (config.encoding === 'utf-8' && looksSingleByte(head))
       throw new ConfigError(

@@ -128,10 +128,22 @@ export async function readHead(
   return Buffer.concat(chunks).subarray(0, max)
 }
 
+/** Whether the head holds characters that are UTF-8 beyond ASCII, and no byte that is not UTF-8. */
+export function isUtf8Text(head: Buffer): boolean {
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, Math.max(0, head.length - 3)))
+  } catch {
+    return false
+  }
+  for (const ch of text) if (ch.charCodeAt(0) > 0x7f && ch !== '\uFEFF') return true
+  return false
+}
+
 /**
  * Whether a UTF-8 file's head is text in a single-byte encoding instead (Excel's "CSV" on Windows: `Ren\xE9`
- * for René): bytes that are not UTF-8, no character that is, and the high bytes single letters among ASCII
- * ones, as accents are. Binary garbage (control bytes, runs of high bytes) and UTF-8 with a few broken
+ * for René): bytes that are not UTF-8, no character that is, and the high bytes in runs of one to three
+ * among ASCII ones, as accents are. Binary garbage (control bytes, runs of high bytes) and UTF-8 with a few broken
  * bytes are not: their rows are dead-lettered one by one, and the rest imported.
  */
 export function looksSingleByte(head: Buffer): boolean {
@@ -155,7 +167,9 @@ export function looksSingleByte(head: Buffer): boolean {
     let end = i
     while (end + 1 < head.length && (head[end + 1] as number) >= 0x80) end++
     runs++
-    if (end === i && printable(head[i - 1]) && (printable(head[i + 1]) || i + 1 >= head.length)) lone++
+    // Accents come one to three together ("ção", "üß") between ASCII letters, not in long runs.
+    const between = printable(head[i - 1]) && (printable(head[end + 1]) || end + 1 >= head.length)
+    if (end - i < 3 && between) lone++
     i = end
   }
   return runs > 0 && lone >= runs * 0.9

@@ -174,6 +174,9 @@ describe('parsing real-world CSV', () => {
     // A complete last line without a line end is fine.
     const whole = await importCsv(`${HEADER},url\na,u1,${T},https://example.com/a`)
     expect(whole.events).toHaveLength(1)
+    // In a file whose rows are short by design, a short last line without its line end is like the others.
+    const ragged = await importCsv(`${HEADER},url\na,u1,${T}\nb,u2,${T}`)
+    expect(ragged.events.map((e) => e.distinct_id)).toEqual(['u1', 'u2'])
   })
 
   it('stops the file with a clear error when a row outgrows maxRowBytes', async () => {
@@ -246,6 +249,25 @@ describe('parsing real-world CSV', () => {
       Buffer.from([0x00, 0x9c, 0xff, 0x80, 0x0a]),
     ])
     expect((await importCsv(garbage)).result.report.rejectsByCode).toEqual({ invalid_utf8: 1 })
+  })
+
+  it('refuses --encoding windows-1252 for a file that is UTF-8, which it would garble', async () => {
+    await expect(
+      importCsv(`${HEADER},city\na,René,${T},Zürich\n`, { encoding: 'windows-1252' }),
+    ).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /data\.csv is UTF-8 text: read as windows-1252, its accented letters would be garbled/,
+      ),
+      hint: expect.stringContaining('leave out --encoding windows-1252'),
+    })
+  })
+
+  it('takes Portuguese and German accents side by side ("ção", "üß") for Windows-1252 too', async () => {
+    const latin = (text: string) =>
+      Buffer.from([...text].map((c) => ({ ç: 0xe7, ã: 0xe3, ü: 0xfc, ß: 0xdf })[c] ?? c.charCodeAt(0)))
+    await expect(importCsv(latin(`${HEADER},note\na,u1,${T},ação\nb,u2,${T},Müßig\n`))).rejects.toThrow(
+      /is not UTF-8: its accented letters are single bytes/,
+    )
   })
 
   it('warns about an empty file and a file without rows', async () => {
