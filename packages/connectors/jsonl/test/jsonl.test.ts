@@ -18,6 +18,21 @@ function lines<T = Record<string, unknown>>(file: string): T[] {
     .map((l) => JSON.parse(l) as T)
 }
 
+/** Writes `text` as `<fresh dir>/<name>` and imports it into `<dir>/out.jsonl`: the run and that file. */
+async function importText(name: string, text: string) {
+  const dir = tmp()
+  const file = path.join(dir, name)
+  writeFileSync(file, text)
+  const out = path.join(dir, 'out.jsonl')
+  const r = await runImport({
+    source: jsonl,
+    config: { files: [file] },
+    destination: createFileDestination({ path: out }),
+    stateDir: dir,
+  })
+  return { r, out }
+}
+
 describe('jsonl connector', () => {
   it('imports the example: good lines delivered, each bad line dead-lettered with file, line and reason', async () => {
     const dir = tmp()
@@ -171,8 +186,6 @@ async function* abortAfter<T>(pages: AsyncIterable<T>, onPage: () => unknown): A
 
 describe('timestamps', () => {
   it('takes ISO 8601 and epoch numbers only: what Date.parse would guess is rejected, quoting the value', async () => {
-    const dir = tmp()
-    const file = path.join(dir, 'times.jsonl')
     const values = [
       '2024-05-01T10:00:00+02:00',
       '2024-05-01 10:00:00',
@@ -181,17 +194,10 @@ describe('timestamps', () => {
       '1714557600000',
     ]
     const guesses = ['01/05/2024', 'May 1, 2024', '2024/05/01', '-1', 20240501]
-    writeFileSync(
-      file,
+    const { r, out } = await importText(
+      'times.jsonl',
       `${[...values, ...guesses].map((t, i) => JSON.stringify({ event: 'e', distinct_id: `u${i}`, timestamp: t })).join('\n')}\n`,
     )
-    const out = path.join(dir, 'out.jsonl')
-    const r = await runImport({
-      source: jsonl,
-      config: { files: [file] },
-      destination: createFileDestination({ path: out }),
-      stateDir: dir,
-    })
     expect(lines<{ timestamp: string }>(out).map((e) => e.timestamp)).toEqual([
       '2024-05-01T08:00:00.000Z',
       '2024-05-01T10:00:00.000Z',
@@ -211,8 +217,6 @@ describe('timestamps', () => {
   })
 
   it('reads µs and ns epochs and keeps sub-millisecond digits; an Excel serial date or a 0 is no time', async () => {
-    const dir = tmp()
-    const file = path.join(dir, 'precise.jsonl')
     const values = [
       1714557600123456,
       '1714557600123456789',
@@ -221,17 +225,10 @@ describe('timestamps', () => {
       44927,
       0,
     ]
-    writeFileSync(
-      file,
+    const { r, out } = await importText(
+      'precise.jsonl',
       `${values.map((t, i) => JSON.stringify({ event: 'e', distinct_id: `u${i}`, timestamp: t })).join('\n')}\n`,
     )
-    const out = path.join(dir, 'out.jsonl')
-    const r = await runImport({
-      source: jsonl,
-      config: { files: [file] },
-      destination: createFileDestination({ path: out }),
-      stateDir: dir,
-    })
     expect(lines<{ timestamp: string }>(out).map((e) => e.timestamp)).toEqual([
       '2024-05-01T10:00:00.123456Z',
       '2024-05-01T10:00:00.123456789Z',
@@ -245,22 +242,13 @@ describe('timestamps', () => {
 
 describe('numbers beyond a double', () => {
   it('keeps the digits of integers past 2^53 (warehouse INT64 ids), as strings: two users stay two', async () => {
-    const dir = tmp()
-    const file = path.join(dir, 'ids.jsonl')
-    writeFileSync(
-      file,
+    const { out } = await importText(
+      'ids.jsonl',
       [
         '{"event":"e","distinct_id":9007199254740993,"timestamp":1714557600,"properties":{"order":1152921504606846977,"n":12,"s":"id 9007199254740993","f":1.5e300}}',
         '{"event":"e","distinct_id":9007199254740992,"timestamp":1714557600,"properties":{"list":[-9007199254740995,1]}}',
       ].join('\n'),
     )
-    const out = path.join(dir, 'out.jsonl')
-    await runImport({
-      source: jsonl,
-      config: { files: [file] },
-      destination: createFileDestination({ path: out }),
-      stateDir: dir,
-    })
     const events = lines<{ distinct_id: string; properties: Record<string, unknown> }>(out)
     expect(events.map((e) => e.distinct_id)).toEqual(['9007199254740993', '9007199254740992'])
     expect(events[0]?.properties).toMatchObject({
@@ -275,8 +263,6 @@ describe('numbers beyond a double', () => {
 
 describe('a line too long to hold', () => {
   it('is dead-lettered by its length, not read into memory, and the lines after it go on', async () => {
-    const dir = tmp()
-    const file = path.join(dir, 'long.jsonl')
     const big = JSON.stringify({
       event: 'e',
       distinct_id: 'u',
@@ -285,14 +271,10 @@ describe('a line too long to hold', () => {
     })
     const ok = (i: number) => JSON.stringify({ event: 'e', distinct_id: `u${i}`, timestamp: 1714557600 })
     // The file's last chunk holds the end of a long line and the lines after it: those are read one by one.
-    writeFileSync(file, `${ok(1)}\n${big}\n${ok(2)}\n${ok(3)}\n${ok(4)}\n${big}\n${ok(5)}\n${ok(6)}`)
-    const out = path.join(dir, 'out.jsonl')
-    const r = await runImport({
-      source: jsonl,
-      config: { files: [file] },
-      destination: createFileDestination({ path: out }),
-      stateDir: dir,
-    })
+    const { r, out } = await importText(
+      'long.jsonl',
+      `${ok(1)}\n${big}\n${ok(2)}\n${ok(3)}\n${ok(4)}\n${big}\n${ok(5)}\n${ok(6)}`,
+    )
     expect(lines<{ distinct_id: string }>(out).map((e) => e.distinct_id)).toEqual([
       'u1',
       'u2',
