@@ -59,6 +59,7 @@ function eventProperties(m: CompiledMapping, values: Record<string, string>): Re
     const v = propertyValue(m, column, values[column])
     if (v) properties[m.rename[column] ?? column] = v.value
   }
+  spreadPropertiesColumn(properties)
   const set = personProperties(m, m.set, values)
   const setOnce = personProperties(m, m.setOnce, values)
   // A `$set` column of JSON (a PostHog export) merges with the mapped person columns.
@@ -74,6 +75,26 @@ function eventProperties(m: CompiledMapping, values: Record<string, string>): Re
   if (groups) properties.$groups = groups
   properties.$import_source = 'csv'
   return properties
+}
+
+/**
+ * A column named `properties` holding a JSON object (a PostHog or Segment export written as CSV) gives its
+ * keys as the event's properties, not one property named "properties"; a column of the same name wins over a
+ * key. Text that is not a JSON object stays as it is.
+ */
+function spreadPropertiesColumn(properties: Record<string, JsonValue>): void {
+  const nested = properties.properties
+  let object: JsonValue | undefined = nested
+  if (typeof nested === 'string' && nested.trimStart().startsWith('{')) {
+    try {
+      object = JSON.parse(nested) as JsonValue
+    } catch {
+      return
+    }
+  }
+  if (!object || typeof object !== 'object' || Array.isArray(object)) return
+  delete properties.properties
+  for (const key of Object.keys(object)) if (!(key in properties)) properties[key] = object[key] as JsonValue
 }
 
 function asObject(value: JsonValue | undefined): Record<string, JsonValue> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CsvConfig } from '../src/index.js'
-import { importCsv, importFiles, writeFiles } from './helpers.js'
+import { HEADER, importCsv, importFiles, writeFiles } from './helpers.js'
 
 const T = '2024-01-01T00:00:00Z'
 const ROWS = `action,user,ts,plan,seats,paid,meta,email,first_seen\nsignup,u1,${T},pro,3,yes,"{""a"":[1,2]}",a@x.io,2023-05-01\n`
@@ -24,6 +24,24 @@ describe('mapping', () => {
       first_seen: '2023-05-01',
       $import_source: 'csv',
     })
+  })
+
+  it('spreads a properties column of JSON (a PostHog or Segment export as CSV) into the event properties', async () => {
+    const text = [
+      `${HEADER},properties,$current_url`,
+      `a,u1,${T},"{""plan"":""pro"",""n"":3,""$current_url"":""https://old"",""$set"":{""email"":""a@x.io""}}",https://new`,
+      `b,u2,${T},not json,`,
+    ].join('\n')
+    const { events } = await importCsv(`${text}\n`)
+    expect(events[0]?.properties).toMatchObject({
+      plan: 'pro',
+      n: 3,
+      // The column of that name wins over the key inside the JSON.
+      $current_url: 'https://new',
+      $set: { email: 'a@x.io' },
+    })
+    expect(events[0]?.properties).not.toHaveProperty('properties')
+    expect(events[1]?.properties.properties).toBe('not json')
   })
 
   it('warns when a rename gives a property the name of another column, which has its own value', async () => {
