@@ -18,7 +18,9 @@ export const JsonlConfig = z.object({
   distinctIdKey: z
     .string()
     .default('distinct_id')
-    .describe('key holding the distinct id (falls back to properties.distinct_id)'),
+    .describe(
+      'key holding the distinct id, or keys tried in order, comma-separated (Segment: userId,anonymousId); falls back to properties.distinct_id',
+    ),
   timestampKey: z
     .string()
     .default('timestamp')

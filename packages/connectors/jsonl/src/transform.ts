@@ -93,7 +93,7 @@ export function transformLine(raw: RawJsonlLine, ctx: TransformContext<JsonlConf
   const event = row[keys.event]
   if (typeof event !== 'string' || event === '')
     return ctx.reject('missing_event_name', `${where}: no "${keys.event}"`)
-  const rawId = row[keys.distinctId] ?? props.distinct_id ?? row.$distinct_id
+  const rawId = firstId(row, keys.distinctId) ?? props.distinct_id ?? row.$distinct_id
   const distinctId = typeof rawId === 'number' ? String(rawId) : rawId
   if (typeof distinctId !== 'string' || distinctId === '') {
     return ctx.reject('missing_distinct_id', `${where}: no "${keys.distinctId}"`)
@@ -133,6 +133,18 @@ export function transformLine(raw: RawJsonlLine, ctx: TransformContext<JsonlConf
     properties: props,
   }
   return out
+}
+
+/**
+ * The first of the comma-separated keys with an id (a non-empty string or a number): Segment writes `userId`
+ * null for an anonymous event, whose id is then `anonymousId`.
+ */
+function firstId(row: Obj, keys: string): unknown {
+  for (const key of keys.includes(',') ? keys.split(',') : [keys]) {
+    const value = row[key.trim()]
+    if ((typeof value === 'string' && value !== '') || typeof value === 'number') return value
+  }
+  return undefined
 }
 
 /** `properties` as an object: given as one, or as JSON text of one (some exports write it so). */

@@ -345,3 +345,27 @@ describe('properties', () => {
     expect(b?.properties.y).toBe(2)
   })
 })
+
+describe('Segment-shaped lines', () => {
+  it('takes the first id of --distinct-id-key userId,anonymousId: an anonymous event has userId null', async () => {
+    const line = (userId: string | null, anonymousId: string) =>
+      JSON.stringify({
+        event: 'Viewed',
+        userId,
+        anonymousId,
+        timestamp: '2024-05-01T10:00:00Z',
+        properties: {},
+      })
+    const dir = tmp()
+    const file = path.join(dir, 'segment.jsonl')
+    writeFileSync(file, `${line('user-1', 'anon-1')}\n${line(null, 'anon-2')}\n`)
+    const out = path.join(dir, 'out.jsonl')
+    await runImport({
+      source: jsonl,
+      config: { files: [file], distinctIdKey: 'userId, anonymousId' },
+      destination: createFileDestination({ path: out }),
+      stateDir: dir,
+    })
+    expect(lines<{ distinct_id: string }>(out).map((e) => e.distinct_id)).toEqual(['user-1', 'anon-2'])
+  })
+})
