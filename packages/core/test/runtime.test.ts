@@ -22,6 +22,7 @@ import {
 } from '../src/contracts/source.js'
 import { createFileDestination } from '../src/destinations/file.js'
 import { createPostHogDestination } from '../src/destinations/posthog/index.js'
+import { jobIdFor } from '../src/runtime/job-id.js'
 import { runImport } from '../src/runtime/run-import.js'
 import type { RunImportOptions } from '../src/runtime/run-options.js'
 import { toIsoTimestamp } from '../src/util/time.js'
@@ -215,6 +216,34 @@ describe('runImport', () => {
       const text = (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('latin1')
       expect(text.includes('tok-SECRET-1234'), file).toBe(false)
     }
+  })
+
+  it('resumes a job an earlier build started, whose id also hashed the fields left at their default', async () => {
+    const dir = tempDir()
+    const config = { ...base, days: 1, perDay: 20 }
+    const destination = () => createFileDestination({ path: path.join(dir, 'o.jsonl') })
+    const parsed = testSource.config.parse(config) as Record<string, unknown>
+    const legacy = jobIdFor(
+      testSource,
+      parsed,
+      destination().describe(),
+      undefined,
+      undefined,
+      undefined,
+      true,
+    )
+    expect(legacy).not.toBe(jobIdFor(testSource, parsed, destination().describe()))
+    const first = await runImport({
+      source: testSource,
+      config,
+      destination: destination(),
+      stateDir: dir,
+      jobId: legacy,
+    })
+    expect(first.status).toBe('done')
+    const again = await runImport({ source: testSource, config, destination: destination(), stateDir: dir })
+    expect(again.jobId).toBe(legacy)
+    expect(readdirSync(path.join(dir, 'jobs'))).toEqual([legacy])
   })
 
   it('keeps a secret an API or a transform echoes in its error out of the state, report and rejects', async () => {

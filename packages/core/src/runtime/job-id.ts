@@ -64,9 +64,12 @@ export function jobIdFor(
   mapping?: MappingConfig,
   target?: string,
   transform?: string,
+  /** The id earlier builds gave: every field hashed, defaults included (run-import.ts looks for it). */
+  legacy = false,
 ) {
   const identity = source.identity?.(config) ?? 'default'
-  const pub = withoutDefaults(source.config, publicConfig(source.config, config))
+  const all = publicConfig(source.config, config)
+  const pub = legacy ? all : withoutDefaults(source.config, all)
   // The description is hashed too so a derived source (re-processing rejects) never resumes the original job.
   // Fields added later enter only when set, so the jobs of earlier versions keep their ids.
   const parts = {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { formatConfigIssues, secretValues } from '../contracts/config.js'
 import { ConfigError, errorKind, FatalError, PhImportError } from '../contracts/errors.js'
@@ -73,10 +74,23 @@ export async function runImport(options: RunImportOptions): Promise<RunResult> {
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
   const destinationName = options.destination.describe()
   const target = options.destination.target?.()
-  const jobId =
-    options.jobId ??
-    jobIdFor(source, config, destinationName, options.mapping, target, options.transformDigest)
-  const paths = new JobPaths(path.resolve(options.stateDir ?? '.ph-import', 'jobs', jobId))
+  const jobsDir = path.resolve(options.stateDir ?? '.ph-import', 'jobs')
+  // Earlier builds hashed config fields left at their default too: a job one of them started keeps its
+  // id, so re-running its command after an upgrade resumes it (unless the connector has gained a field since).
+  const currentOrLegacyJobId = async () => {
+    const args = [source, config, destinationName, options.mapping, target, options.transformDigest] as const
+    const current = jobIdFor(...args)
+    const legacy = jobIdFor(...args, true)
+    const exists = (id: string) =>
+      stat(path.join(jobsDir, id)).then(
+        () => true,
+        () => false,
+      )
+    if (legacy === current || (await exists(current)) || !(await exists(legacy))) return current
+    return legacy
+  }
+  const jobId = options.jobId ?? (await currentOrLegacyJobId())
+  const paths = new JobPaths(path.resolve(jobsDir, jobId))
   // Before the job directory exists: a destination that would keep nothing leaves nothing behind.
   await options.destination.check?.({
     signal: options.signal ?? new AbortController().signal,
