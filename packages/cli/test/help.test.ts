@@ -70,11 +70,16 @@ describe('generated connector help', () => {
     expect(description.split('Amplitude Export API: events by upload hour').length - 1).toBe(1)
   })
 
-  it("shows a connector's required secrets in its examples, not alternatives that need more flags", async () => {
+  it("shows a connector's own examples, each complete, or its required secrets when it has none", async () => {
     const mixpanel = (await cli(['mixpanel', '--help'], { cwd: dir, env: isolatedEnv(dir) })).stdout
     const examples = mixpanel.slice(mixpanel.indexOf('EXAMPLES'))
-    expect(examples).not.toContain('MIXPANEL_SERVICE_ACCOUNT_SECRET=...')
-    expect(examples).not.toContain('MIXPANEL_API_SECRET=...')
+    // Mixpanel's alternatives (a service account, or an API secret) come with the flags each one needs.
+    expect(examples).toContain(
+      'MIXPANEL_SERVICE_ACCOUNT_SECRET=... POSTHOG_PROJECT_API_KEY=phc_... ph-import mixpanel --project-id 1234 --service-account-username',
+    )
+    expect(examples).toMatch(
+      /MIXPANEL_API_SECRET=\.\.\. ph-import mixpanel --start \S+ --end \S+ --timezone \S+ --dry-run/,
+    )
     const amplitude = (await cli(['amplitude', '--help'], { cwd: dir, env: isolatedEnv(dir) })).stdout
     expect(amplitude.slice(amplitude.indexOf('EXAMPLES'))).toContain(
       'AMPLITUDE_API_KEY=... AMPLITUDE_SECRET_KEY=...',

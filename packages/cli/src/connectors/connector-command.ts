@@ -11,6 +11,17 @@ import { type ConfigField, configFields, flagsToConfig, oclifFlags } from './sch
 type Flags = SendFlagValues & { mapping?: string; transform?: string } & Record<string, unknown>
 
 function examplesFor(connector: Connector, fields: readonly ConfigField[]): string[] {
+  // A connector's own examples (after `ph-import `): the PostHog key joins their environment variables.
+  if (connector.source.examples?.length)
+    return connector.source.examples.map((line) => {
+      const words = line.split(' ')
+      const command = Math.max(
+        0,
+        words.findIndex((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w)),
+      )
+      const key = words.includes('--dry-run') ? [] : ['POSTHOG_PROJECT_API_KEY=phc_...']
+      return [...words.slice(0, command), ...key, '<%= config.bin %>', ...words.slice(command)].join(' ')
+    })
   const required = fields.filter((f) => f.required && !f.secret && !f.env)
   const args = required.map((f) => `--${f.flag} ${f.kind === 'number' ? '1' : `<${f.flag}>`}`).join(' ')
   // Required secrets only: where every secret is optional they are alternatives with flags of their own

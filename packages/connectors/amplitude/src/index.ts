@@ -9,6 +9,10 @@ import { transformAmplitude } from './transform.js'
 export const amplitudeSource = defineSource<typeof AmplitudeConfig, RawAmplitudeEvent | string>({
   name: 'amplitude',
   description: 'Amplitude Export API: events by upload hour, zipped gzipped JSON lines',
+  examples: [
+    'AMPLITUDE_API_KEY=... AMPLITUDE_SECRET_KEY=... amplitude --start 2023-01-01 --end 2023-12-31 --posthog-host eu',
+    'AMPLITUDE_API_KEY=... AMPLITUDE_SECRET_KEY=... amplitude --start 2024-01-01 --end 2024-01-07 --region eu --dry-run',
+  ],
   config: AmplitudeConfig,
   capabilities: { range: true, http: true },
   // Export limits are undocumented; Amplitude's REST APIs allow 5 concurrent requests per project,

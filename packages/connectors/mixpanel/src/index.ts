@@ -31,6 +31,10 @@ export function projectIdentity(config: MixpanelConfig): string {
 export const mixpanelSource = defineSource<typeof MixpanelConfig, RawMixpanelRecord>({
   name: 'mixpanel',
   description: 'Mixpanel raw event export and Engage user profiles',
+  examples: [
+    'MIXPANEL_SERVICE_ACCOUNT_SECRET=... mixpanel --project-id 1234 --service-account-username sa.1234.mp-service-account --start 2023-01-01 --end 2023-12-31',
+    'MIXPANEL_API_SECRET=... mixpanel --start 2023-01-01 --end 2023-12-31 --timezone America/Los_Angeles --dry-run',
+  ],
   config: MixpanelConfig,
   capabilities: { range: true, profiles: true, http: true },
   // Mixpanel: 60 queries per hour, 3 per second, 100 concurrent, per project.

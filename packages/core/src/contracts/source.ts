@@ -137,6 +137,12 @@ export interface SourceDefinition<Schema extends z.ZodType = z.ZodType, Raw = un
   /** Equals the package suffix: `@ph-import/connector-<name>` runs as `ph-import <name>`. */
   name: string
   description: string
+  /**
+   * Command lines for `ph-import <name> --help`, after `ph-import ` (secrets as environment variables). Without
+   * them the CLI writes its own from the required flags, which cannot know alternatives (a service account or
+   * an API secret).
+   */
+  examples?: readonly string[]
   config: Schema
   capabilities?: SourceCapabilities
   // Method-style (bivariant) so a typed source is still assignable to AnySource.
