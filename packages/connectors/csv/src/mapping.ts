@@ -14,6 +14,8 @@ export interface CompiledMapping {
   /** Column → group type (`$groups`). */
   groups: Array<[string, string]>
   empty: CsvConfig['emptyValues']
+  /** Cell texts read as empty cells (`\N`). */
+  nulls: Set<string>
 }
 
 const cache = new WeakMap<CsvConfig, CompiledMapping>()
@@ -39,6 +41,7 @@ export function compileMapping(config: CsvConfig): CompiledMapping {
     types: config.types,
     groups: Object.entries(config.groups ?? {}),
     empty: config.emptyValues,
+    nulls: new Set(config.nullValues ?? []),
   }
   cache.set(config, compiled)
   return compiled

@@ -125,6 +125,11 @@ export const CsvConfig = z.object({
     .describe(
       'column → PostHog group type, e.g. company_id=company: each row is put in the group its cell names ($groups); the column stays a property',
     ),
+  nullValues: list(z.string().min(1))
+    .default(['\\N'])
+    .describe(
+      'cell texts that mean "no value" and are read as empty cells: \\N (MySQL and Postgres dumps) by default; add NULL if the file writes it',
+    ),
   emptyValues: z
     .enum(['omit', 'null', 'keep'])
     .default('omit')

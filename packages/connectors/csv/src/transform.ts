@@ -13,10 +13,10 @@ class RowError extends Error {
   }
 }
 
-/** A key cell (event, distinct id, time, id): trimmed; blank or missing is undefined. */
-function cell(values: Record<string, string>, column: string): string | undefined {
+/** A key cell (event, distinct id, time, id): trimmed; blank, missing or a null marker (`\N`) is undefined. */
+function cell(values: Record<string, string>, column: string, nulls: Set<string>): string | undefined {
   const value = values[column]?.trim()
-  return value ? value : undefined
+  return value && !nulls.has(value) ? value : undefined
 }
 
 /** A cell as a property value, or undefined to leave it out. Throws RowError for a bad typed value. */
@@ -26,7 +26,7 @@ function propertyValue(
   raw: string | undefined,
 ): { value: JsonValue } | undefined {
   if (raw === undefined) return undefined
-  if (raw === '') return emptyValue(m.empty)
+  if (raw === '' || m.nulls.has(raw)) return emptyValue(m.empty)
   const result = coerce(raw, m.types[column])
   if (!result.ok) {
     throw new RowError(
@@ -67,7 +67,7 @@ function eventProperties(m: CompiledMapping, values: Record<string, string>): Re
   if (setOnce) properties.$set_once = { ...asObject(properties.$set_once), ...setOnce }
   let groups: Record<string, string> | undefined
   for (const [column, type] of m.groups) {
-    const key = cell(values, column)
+    const key = cell(values, column, m.nulls)
     if (key === undefined) continue
     groups ??= {}
     groups[type] = key
@@ -113,7 +113,7 @@ function eventUuid(
   config: CsvConfig,
   ctx: TransformContext,
 ): string {
-  const id = config.idColumn ? cell(values, config.idColumn) : undefined
+  const id = config.idColumn ? cell(values, config.idColumn, compileMapping(config).nulls) : undefined
   if (id !== undefined) return isUuid(id) ? id.toLowerCase() : ctx.uuid('id', id)
   switch (config.uuidFrom) {
     case 'file-line':
@@ -141,17 +141,18 @@ export function transformRow(row: CsvRow, ctx: TransformContext<CsvConfig>): Tra
   if (row.missing && config.strictColumns) {
     return ctx.reject('ragged_row', `${where}: ${row.missing} value(s) fewer than the header's columns`)
   }
-  const event = config.event ?? cell(values, config.eventColumn)
+  const nulls = compileMapping(config).nulls
+  const event = config.event ?? cell(values, config.eventColumn, nulls)
   if (!event)
     return ctx.reject('missing_event_name', `${where}: column ${JSON.stringify(config.eventColumn)} is empty`)
-  const distinctId = cell(values, config.distinctIdColumn)
+  const distinctId = cell(values, config.distinctIdColumn, nulls)
   if (!distinctId) {
     return ctx.reject(
       'missing_distinct_id',
       `${where}: column ${JSON.stringify(config.distinctIdColumn)} is empty`,
     )
   }
-  const time = cell(values, config.timestampColumn)
+  const time = cell(values, config.timestampColumn, nulls)
   if (!time) {
     return ctx.reject(
       'missing_timestamp',

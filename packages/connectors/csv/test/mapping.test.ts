@@ -44,6 +44,22 @@ describe('mapping', () => {
     expect(events[1]?.properties.properties).toBe('not json')
   })
 
+  it('reads \\N (MySQL and Postgres dumps) as an empty cell, and NULL too when --null-values says so', async () => {
+    const text = `${HEADER},email,plan\na,u1,${T},\\N,pro\nb,\\N,${T},NULL,free\n`
+    const dump = await importCsv(text, { set: ['email'] })
+    // No property, no $set that would overwrite a person's email with "\N"; a row without an id is rejected.
+    expect(dump.events).toHaveLength(1)
+    expect(dump.events[0]?.properties).not.toHaveProperty('$set')
+    expect(dump.rejects.map((r) => r.code)).toEqual(['missing_distinct_id'])
+    const marked = await importCsv(`${HEADER},email\nb,u2,${T},NULL\n`, {
+      set: ['email'],
+      nullValues: ['\\N', 'NULL'],
+    })
+    expect(marked.events[0]?.properties).not.toHaveProperty('$set')
+    const literal = await importCsv(`${HEADER},email\nb,u2,${T},NULL\n`, { set: ['email'] })
+    expect(literal.events[0]?.properties.$set).toEqual({ email: 'NULL' })
+  })
+
   it('warns when a rename gives a property the name of another column, which has its own value', async () => {
     const { result } = await importCsv(ROWS, { ...base, rename: { email: 'plan' } })
     expect(result.report.warnings.join('\n')).toContain(
