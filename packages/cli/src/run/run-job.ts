@@ -20,7 +20,7 @@ import { EXIT } from '../base-command.js'
 import type { ConfigField } from '../connectors/schema-flags.js'
 import { validateConfig } from '../connectors/validate-config.js'
 import { createProgress, type ProgressMode } from '../ui/progress.js'
-import { formatPlan, formatReport } from '../ui/report.js'
+import { formatPlan, formatReport, rejectedEverything } from '../ui/report.js'
 import { dryRunDestination, postHogDestination } from './destinations.js'
 import { type JobSettings, saveJobSettings } from './job-settings.js'
 
@@ -73,11 +73,6 @@ export function exitCodeFor(result: Pick<RunResult, 'status' | 'report'>): numbe
   // must not take that for a successful import.
   if (result.status === 'done' && rejectedEverything(result.report)) return EXIT.failed
   return EXIT_BY_STATUS[result.status] ?? EXIT.failed
-}
-
-export function rejectedEverything(report: Pick<RunResult['report'], 'records'>): boolean {
-  const r = report.records
-  return r !== undefined && r.read > 0 && r.staged === 0 && r.rejected > 0
 }
 
 /**

@@ -11,6 +11,12 @@ const STATUS: Record<string, string> = {
   running: 'running',
 }
 
+/** Records were read and every one was rejected: nothing was sent (exit code 1, and the summary says so). */
+export function rejectedEverything(report: Pick<JobReport, 'records'>): boolean {
+  const r = report.records
+  return r !== undefined && r.read > 0 && r.staged === 0 && r.rejected > 0
+}
+
 /** The end-of-run summary: what was loaded, filtered and rejected, and where to look next. */
 export function formatReport(report: JobReport, extra: { outputFile?: string } = {}): string {
   const e = report.events
@@ -34,7 +40,7 @@ export function formatReport(report: JobReport, extra: { outputFile?: string } =
   if (r.filtered > 0) lines.push(`  filtered    ${counts(report.filteredByReason)}`)
   const rejected = Object.values(report.rejectsByCode).reduce((a, b) => a + b, 0)
   if (rejected > 0) lines.push(`  rejected    ${counts(report.rejectsByCode)}`)
-  if (report.status === 'done' && r.read > 0 && r.staged === 0 && r.rejected > 0)
+  if (report.status === 'done' && rejectedEverything(report))
     lines.push(
       '  note        every record read was rejected, so nothing was sent (exit code 1): the reasons above say what to change',
     )

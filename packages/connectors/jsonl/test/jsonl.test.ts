@@ -19,14 +19,14 @@ function lines<T = Record<string, unknown>>(file: string): T[] {
 }
 
 /** Writes `text` as `<fresh dir>/<name>` and imports it into `<dir>/out.jsonl`: the run and that file. */
-async function importText(name: string, text: string) {
+async function importText(name: string, text: string, config: Record<string, unknown> = {}) {
   const dir = tmp()
   const file = path.join(dir, name)
   writeFileSync(file, text)
   const out = path.join(dir, 'out.jsonl')
   const r = await runImport({
     source: jsonl,
-    config: { files: [file] },
+    config: { ...config, files: [file] },
     destination: createFileDestination({ path: out }),
     stateDir: dir,
   })
@@ -356,16 +356,13 @@ describe('Segment-shaped lines', () => {
         timestamp: '2024-05-01T10:00:00Z',
         properties: {},
       })
-    const dir = tmp()
-    const file = path.join(dir, 'segment.jsonl')
-    writeFileSync(file, `${line('user-1', 'anon-1')}\n${line(null, 'anon-2')}\n`)
-    const out = path.join(dir, 'out.jsonl')
-    await runImport({
-      source: jsonl,
-      config: { files: [file], distinctIdKey: 'userId, anonymousId' },
-      destination: createFileDestination({ path: out }),
-      stateDir: dir,
-    })
+    const { out } = await importText(
+      'segment.jsonl',
+      `${line('user-1', 'anon-1')}\n${line(null, 'anon-2')}\n`,
+      {
+        distinctIdKey: 'userId, anonymousId',
+      },
+    )
     expect(lines<{ distinct_id: string }>(out).map((e) => e.distinct_id)).toEqual(['user-1', 'anon-2'])
   })
 })
